@@ -1,0 +1,1 @@
+"""Reusable Pulumi components of omnia-agents; each takes validated config models."""

@@ -1,0 +1,305 @@
+"""Stack configuration: the one place Pulumi config is read and judged.
+
+Everything downstream takes these models, so a bad stack file fails here, before any resource
+is registered, with a message naming the stack file and the key.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from typing import Annotated, Any, Literal, NamedTuple, get_args, get_origin
+
+import pulumi
+import semver
+from pulumi.runtime.config import CONFIG, get_config_env
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictStr,
+    ValidationError,
+)
+
+from components.duration import DurationError, parse_go_duration
+
+PROJECT = "omnia-agents"
+STACK_CONFIG_DIR = "stacks"  # Pulumi.yaml's stackConfigDir; a test keeps the two in step.
+CONTEXT_SINCE = semver.Version.parse("0.9.0-beta.17")  # spec.session became spec.context
+
+_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+_GO_UNITS = "ns, us, ms, s, m, h"
+_HOURS_PER = {"d": 24, "w": 168, "y": 8760}
+_FOREIGN_UNIT = re.compile(r"^([0-9]+(?:\.[0-9]+)?)([dwy])$")
+
+
+def _dns_label(value: str) -> str:
+    if len(value) > 63 or not _DNS_LABEL.match(value):
+        raise ValueError(
+            f"{value!r} is not a DNS-1123 label (lowercase letters, digits and '-', "
+            "starting and ending with a letter or digit, at most 63 characters)"
+        )
+    return value
+
+
+def _go_duration(value: str) -> str:
+    """Refuse what Go refuses, and point `7d`-style TTLs at the hours the operator needs."""
+    try:
+        nanoseconds = parse_go_duration(value)
+    except DurationError:
+        foreign = _FOREIGN_UNIT.match(value)
+        if foreign:
+            hours = float(foreign.group(1)) * _HOURS_PER[foreign.group(2)]
+            hint = f"{int(hours)}h" if hours.is_integer() else f"{hours}h"
+            raise ValueError(f"{value!r} is not a Go duration (use {hint!r})") from None
+        raise ValueError(
+            f"{value!r} is not a Go duration (units {_GO_UNITS}; e.g. 30m, 24h, 1h30m)"
+        ) from None
+    if nanoseconds <= 0:
+        raise ValueError(f"{value!r} must be a positive duration")
+    return value
+
+
+def _session_type(value: Any) -> Any:
+    if value == "postgres":
+        raise ValueError(
+            "'postgres' is not supported: operators before 0.9.0-beta.17 silently fall back "
+            "to memory sessions for it and later ones removed it; use memory or redis"
+        )
+    return value
+
+
+def _exact_version(value: str) -> str:
+    try:
+        semver.Version.parse(value)
+    except ValueError:
+        raise ValueError(
+            f"{value!r} is not an exact version (x.y.z, e.g. '22.0.7'); pin one"
+        ) from None
+    return value
+
+
+def _omnia_version(value: str) -> str:
+    try:
+        semver.Version.parse(value.removeprefix("v"))
+    except ValueError:
+        raise ValueError(
+            f"{value!r} is not an Omnia release version (e.g. '0.9.0-beta.16')"
+        ) from None
+    return value
+
+
+DnsLabel = Annotated[StrictStr, AfterValidator(_dns_label)]
+GoDuration = Annotated[StrictStr, AfterValidator(_go_duration)]
+SessionType = Annotated[Literal["memory", "redis"], BeforeValidator(_session_type)]
+SessionField = Literal["session", "context"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class SessionConfig(_Model):
+    """A complete session block: the stack default, or an agent's after merging."""
+
+    type: SessionType
+    ttl: GoDuration = "24h"  # the CRD's own default
+
+
+class SessionOverride(_Model):
+    """Per-agent keys merged over the stack default."""
+
+    type: SessionType | None = None
+    ttl: GoDuration | None = None
+
+
+class ImageConfig(_Model):
+    """Redis image override: Bitnami's versioned images left docker.io/bitnami in Aug 2025."""
+
+    registry: StrictStr | None = None
+    repository: StrictStr | None = None
+    tag: StrictStr | None = None
+
+
+class RedisConfig(_Model):
+    namespace: DnsLabel = "redis"
+    chart_version: Annotated[StrictStr, AfterValidator(_exact_version)] = Field(
+        alias="chartVersion"
+    )
+    image: ImageConfig | None = None
+
+
+def _no_session_in_spec(spec: dict[str, Any]) -> dict[str, Any]:
+    for key in ("session", "context"):
+        if key in spec:
+            raise ValueError(
+                f"spec.{key} is not allowed: set the agent's session (or omnia-agents:session)"
+                " instead, so the block matches the operator's CRD generation"
+            )
+    return spec
+
+
+class AgentConfig(_Model):
+    name: DnsLabel
+    namespace: DnsLabel = "default"
+    session: SessionOverride | None = None
+    spec: Annotated[dict[str, Any], AfterValidator(_no_session_in_spec)] = Field(
+        default_factory=dict
+    )
+
+    def merged_session(self, default: SessionConfig) -> SessionConfig:
+        """The agent's own keys win; the rest comes from the stack default."""
+        own = self.session.model_dump(exclude_none=True) if self.session else {}
+        return SessionConfig.model_validate({**default.model_dump(), **own})
+
+
+class StackConfig(_Model):
+    omnia_version: Annotated[StrictStr, AfterValidator(_omnia_version)] | None = Field(
+        default=None, alias="omniaVersion"
+    )
+    session: SessionConfig
+    redis: RedisConfig | None = None
+    agents: list[AgentConfig] = Field(min_length=1)
+
+    @property
+    def session_field(self) -> SessionField:
+        """Which spec key this Omnia release reads sessions from."""
+        if self.omnia_version is None:
+            return "session"
+        version = semver.Version.parse(self.omnia_version.removeprefix("v"))
+        return "context" if version >= CONTEXT_SINCE else "session"
+
+    def agent_sessions(self) -> list[tuple[AgentConfig, SessionConfig]]:
+        return [(agent, agent.merged_session(self.session)) for agent in self.agents]
+
+    @property
+    def redis_namespaces(self) -> list[str]:
+        """Agent namespaces that need the credentials Secret, in first-use order."""
+        found = [a.namespace for a, s in self.agent_sessions() if s.type == "redis"]
+        return list(dict.fromkeys(found))
+
+
+class Problem(NamedTuple):
+    key: str
+    message: str
+
+
+class ConfigError(pulumi.RunError):
+    """Bad stack config; RunError so `pulumi preview` prints it without a traceback."""
+
+    def __init__(self, source: str, problems: Sequence[Problem]) -> None:
+        self.source = source
+        self.problems = list(problems)
+        super().__init__("\n".join(self.lines()))
+
+    def lines(self, source: str | None = None) -> list[str]:
+        where = source or self.source
+        return [f"{where}: {p.key}: {p.message}" for p in self.problems]
+
+
+def _key_path(loc: Sequence[int | str]) -> str:
+    path = f"{PROJECT}:{loc[0]}" if loc else PROJECT
+    for part in loc[1:]:
+        path += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return path
+
+
+def _model_of(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in get_args(annotation) if get_origin(annotation) is not None else ():
+        found = _model_of(arg)
+        if found:
+            return found
+    return None
+
+
+def _known_keys(loc: Sequence[int | str]) -> list[str]:
+    model: type[BaseModel] | None = StackConfig
+    for part in loc:
+        if isinstance(part, int) or model is None:
+            continue
+        fields = {f.alias or n: f for n, f in model.model_fields.items()}
+        if part not in fields:
+            return []
+        model = _model_of(fields[part].annotation)
+    if model is None:
+        return []
+    return [f.alias or n for n, f in model.model_fields.items()]
+
+
+def _problem(error: Any) -> Problem:
+    loc = tuple(error["loc"])
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        known = _known_keys(loc[:-1])
+        message = "unknown key" + (f" (known: {', '.join(known)})" if known else "")
+    elif kind == "missing":
+        message = "is required"
+    elif kind == "value_error":
+        message = str(error["ctx"]["error"])
+    else:
+        message = f"{error['msg']} (got {error['input']!r})"
+    return Problem(_key_path(loc), message)
+
+
+def _cross_checks(config: StackConfig) -> list[Problem]:
+    problems = []
+    seen: dict[tuple[str, str], int] = {}
+    for i, agent in enumerate(config.agents):
+        first = seen.setdefault((agent.namespace, agent.name), i)
+        if first != i:
+            problems.append(
+                Problem(
+                    _key_path(("agents", i, "name")),
+                    f"duplicate agent {agent.namespace}/{agent.name} (first at agents[{first}])",
+                )
+            )
+    if config.redis is None and config.redis_namespaces:
+        problems.append(
+            Problem(
+                _key_path(("redis",)),
+                "is required when an agent uses redis sessions (set at least chartVersion)",
+            )
+        )
+    return problems
+
+
+def parse_config(raw: Mapping[str, Any], source: str) -> StackConfig:
+    """Validate omnia-agents:* keys (prefix removed); raise ConfigError listing every problem."""
+    try:
+        config = StackConfig.model_validate(dict(raw))
+    except ValidationError as err:
+        raise ConfigError(source, [_problem(e) for e in err.errors()]) from None
+    problems = _cross_checks(config)
+    if problems:
+        raise ConfigError(source, problems)
+    return config
+
+
+def _decode(text: str) -> Any:
+    """Pulumi hands structured values over as JSON text and plain strings as they are."""
+    if text[:1] in ("{", "["):
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError:
+            return text
+    return text
+
+
+def load_stack_config() -> StackConfig:
+    """Read this stack's omnia-agents:* config (every key, so typos are caught)."""
+    source = f"{STACK_CONFIG_DIR}/Pulumi.{pulumi.get_stack()}.yaml"
+    prefix = f"{PROJECT}:"
+    keys = {k for k in (*CONFIG.get(), *get_config_env()) if k.startswith(prefix)}
+    config = pulumi.Config(PROJECT)
+    raw = {}
+    for key in sorted(keys):
+        name = key.removeprefix(prefix)
+        text = config.get(name)
+        if text is not None:
+            raw[name] = _decode(text)
+    return parse_config(raw, source)

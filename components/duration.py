@@ -1,0 +1,111 @@
+"""Go ``time.ParseDuration``, so a TTL is judged exactly as the operator (Go) judges it.
+
+durationpy, the usual library, accepts units Go refuses (``d``, ``w``, ``y``) and values that
+overflow Go's int64 nanoseconds; a TTL it accepts could still crash-loop the operator.
+"""
+
+from __future__ import annotations
+
+# Nanoseconds per unit, as in Go's unitMap (both spellings of micro: U+00B5 and U+03BC).
+_UNITS = {
+    "ns": 1,
+    "us": 1_000,
+    "\u00b5s": 1_000,
+    "\u03bcs": 1_000,
+    "ms": 1_000_000,
+    "s": 1_000_000_000,
+    "m": 60_000_000_000,
+    "h": 3_600_000_000_000,
+}
+_LIMIT = 1 << 63  # Go's Duration is an int64 of nanoseconds.
+
+
+class DurationError(ValueError):
+    """A string Go's ParseDuration would refuse."""
+
+
+def _is_digit(c: str) -> bool:
+    return "0" <= c <= "9"
+
+
+def _leading_int(s: str, orig: str) -> tuple[int, str]:
+    """Consume leading ASCII digits; Go refuses values past 1<<63."""
+    i, x = 0, 0
+    while i < len(s) and _is_digit(s[i]):
+        if x > _LIMIT // 10:
+            raise DurationError(f"invalid duration {orig!r}")
+        x = x * 10 + int(s[i])
+        if x > _LIMIT:
+            raise DurationError(f"invalid duration {orig!r}")
+        i += 1
+    return x, s[i:]
+
+
+def _leading_fraction(s: str) -> tuple[int, float, str]:
+    """Consume fraction digits; digits past int64 precision are dropped, as Go does."""
+    i, x, scale, overflow = 0, 0, 1.0, False
+    while i < len(s) and _is_digit(s[i]):
+        if not overflow:
+            if x > (_LIMIT - 1) // 10:
+                overflow = True
+            else:
+                y = x * 10 + int(s[i])
+                if y > _LIMIT:
+                    overflow = True
+                else:
+                    x = y
+                    scale *= 10
+        i += 1
+    return x, scale, s[i:]
+
+
+def parse_go_duration(text: str) -> int:
+    """Return the duration in nanoseconds, or raise DurationError like Go would."""
+    orig, s, neg = text, text, False
+    if s and s[0] in "+-":
+        neg = s[0] == "-"
+        s = s[1:]
+    if s == "0":
+        return 0
+    if not s:
+        raise DurationError(f"invalid duration {orig!r}")
+    total = 0
+    while s:
+        if not (s[0] == "." or _is_digit(s[0])):
+            raise DurationError(f"invalid duration {orig!r}")
+        before = len(s)
+        value, s = _leading_int(s, orig)
+        has_int = before != len(s)
+        frac, scale, has_frac = 0, 1.0, False
+        if s.startswith("."):
+            s = s[1:]
+            before = len(s)
+            frac, scale, s = _leading_fraction(s)
+            has_frac = before != len(s)
+        if not has_int and not has_frac:
+            raise DurationError(f"invalid duration {orig!r}")
+        i = 0
+        while i < len(s) and not (s[i] == "." or _is_digit(s[i])):
+            i += 1
+        if i == 0:
+            raise DurationError(f"missing unit in duration {orig!r}")
+        unit_name, s = s[:i], s[i:]
+        unit = _UNITS.get(unit_name)
+        if unit is None:
+            raise DurationError(f"unknown unit {unit_name!r} in duration {orig!r}")
+        if value > _LIMIT // unit:
+            raise DurationError(f"invalid duration {orig!r}")
+        value *= unit
+        if frac > 0:
+            # Go converts through float64 here; Python floats are IEEE doubles too.
+            value += int(float(frac) * (float(unit) / scale))
+            if value > _LIMIT:
+                raise DurationError(f"invalid duration {orig!r}")
+        total += value
+        if total > _LIMIT:
+            raise DurationError(f"invalid duration {orig!r}")
+    if neg:
+        return -total
+    if total > _LIMIT - 1:
+        raise DurationError(f"invalid duration {orig!r}")
+    return total

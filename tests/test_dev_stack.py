@@ -1,0 +1,42 @@
+"""The real dev stack: memory sessions, and no Redis at all."""
+
+from __future__ import annotations
+
+from components.agent import API_VERSION, KIND
+from tests.conftest import AGENT_RUNTIME, stack_config
+
+
+def test_every_agent_is_an_agent_runtime_with_a_memory_session(dev_plan) -> None:
+    raw = stack_config("dev")
+    default = raw["session"]
+    runtimes = {r.inputs["metadata"]["name"]: r for r in dev_plan.find(AGENT_RUNTIME)}
+    assert sorted(runtimes) == sorted(a["name"] for a in raw["agents"])
+    for agent in raw["agents"]:
+        inputs = runtimes[agent["name"]].inputs
+        assert inputs["apiVersion"] == API_VERSION == "omnia.altairalabs.ai/v1alpha1"
+        assert inputs["kind"] == KIND == "AgentRuntime"
+        assert inputs["metadata"] == {"name": agent["name"], "namespace": agent["namespace"]}
+        session = {**default, **agent.get("session", {})}
+        assert session["type"] == "memory"
+        assert inputs["spec"] == {**agent["spec"], "session": session}
+
+
+def test_dev_session_blocks_are_memory_with_their_ttls(dev_plan) -> None:
+    blocks = {r.name: r.inputs["spec"]["session"] for r in dev_plan.find(AGENT_RUNTIME)}
+    assert blocks == {
+        "agents.support-runtime": {"type": "memory", "ttl": "1h"},
+        "agents.triage-runtime": {"type": "memory", "ttl": "30m"},
+    }
+
+
+def test_dev_registers_no_redis_resource(dev_plan) -> None:
+    assert {r.type for r in dev_plan.resources} == {"omnia-agents:index:Agent", AGENT_RUNTIME}
+    assert all(r.dependencies == [] for r in dev_plan.resources)
+
+
+def test_dev_outputs_list_each_agent_and_no_redis(dev_plan) -> None:
+    assert set(dev_plan.outputs) == {"agents"}
+    assert dev_plan.outputs["agents"] == [
+        {"namespace": "agents", "name": "support", "session": {"type": "memory", "ttl": "1h"}},
+        {"namespace": "agents", "name": "triage", "session": {"type": "memory", "ttl": "30m"}},
+    ]
