@@ -32,8 +32,11 @@ from pulumi.runtime.mocks import MockMonitor  # noqa: E402
 from pulumi.runtime.stack import run_in_stack  # noqa: E402
 from pulumi.runtime.sync_await import _sync_await  # noqa: E402
 
+from components.agent import API_VERSION, KIND  # noqa: E402
 from components.config import ConfigError  # noqa: E402
+from components.crd import Crd, CrdFileError, CrdMismatch, check_manifests  # noqa: E402
 
+AGENT_RUNTIME = f"kubernetes:{API_VERSION}:{KIND}"
 SECRET = "[secret]"
 UNKNOWN = "[unknown]"
 # The random provider's default special characters (pulumi-random docs).
@@ -74,6 +77,10 @@ class Plan:
         if len(found) != 1:
             raise LookupError(f"{len(found)} resources of type {type_} named {name}")
         return found[0]
+
+    def manifests(self) -> list[dict[str, Any]]:
+        """Each AgentRuntime as the API server would receive it."""
+        return [render(r.inputs, show_secrets=True) for r in self.find(AGENT_RUNTIME)]
 
     def items(self, show_secrets: bool = False) -> list[dict[str, Any]]:
         return [
@@ -202,10 +209,19 @@ def read_stack_config(path: Path, project: str) -> dict[str, str]:
     config: dict[str, str] = {}
     for key, value in (document.get("config") or {}).items():
         full = str(key) if ":" in str(key) else f"{project}:{key}"
-        if isinstance(value, dict) and set(value) == {"secure"}:
+        if _has_secure(value):
             raise StackFileError(f"{full}: encrypted values cannot be read offline")
         config[full] = value if isinstance(value, str) else json.dumps(value)
     return config
+
+
+def _has_secure(value: Any) -> bool:
+    """`secure:` values are ciphertext only the Pulumi CLI can open, at any depth."""
+    if isinstance(value, dict):
+        return set(value) == {"secure"} or any(_has_secure(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_has_secure(v) for v in value)
+    return False
 
 
 def stack_file_for(stack: str) -> Path:
@@ -264,26 +280,38 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stack-file", type=Path, help="plan this stack file instead")
     parser.add_argument("--format", choices=("yaml", "json"), default="yaml")
     parser.add_argument("--show-secrets", action="store_true", help="print secret values")
+    parser.add_argument(
+        "--crd", type=Path, help="then judge every AgentRuntime against this CRD file (exit 1)"
+    )
     args = parser.parse_args(argv)
     if args.stack is None and args.stack_file is None:
         parser.error("give a STACK or --stack-file PATH")
     path = args.stack_file or stack_file_for(args.stack)
     where = display_path(path)
     try:
+        crd = Crd.from_file(args.crd) if args.crd else None
         plan = run_plan(path, args.stack)
+    except CrdFileError as err:
+        return _fail([str(err)], 2)
     except StackFileError as err:
-        print(f"{where}: {err}", file=sys.stderr)
-        return 2
+        return _fail([f"{where}: {err}"], 2)
     except ConfigError as err:
-        for line in err.lines(where):
-            print(line, file=sys.stderr)
-        return 2
+        return _fail(err.lines(where), 2)
+    except CrdMismatch as err:  # the stack's own omnia-agents:crdFile check
+        return _fail(err.lines, 1)
     items = plan.items(args.show_secrets)
     if args.format == "json":
         print(json.dumps(items, indent=2))
     else:
         print(yaml.safe_dump_all(items, sort_keys=False, allow_unicode=True), end="")
-    return 0
+    problems = check_manifests(crd, plan.manifests()) if crd else []
+    return _fail(problems, 1) if problems else 0
+
+
+def _fail(lines: list[str], code: int) -> int:
+    for line in lines:
+        print(line, file=sys.stderr)
+    return code
 
 
 if __name__ == "__main__":

@@ -15,6 +15,19 @@ API_VERSION = "omnia.altairalabs.ai/v1alpha1"
 KIND = "AgentRuntime"
 
 
+def runtime_manifest(
+    agent: AgentConfig, session: SessionConfig, field: SessionField
+) -> dict[str, Any]:
+    """The object the API server receives; the CRD check judges exactly this."""
+    return {
+        "apiVersion": API_VERSION,
+        "kind": KIND,
+        # Explicit name and namespace: the operator and its users address agents by them.
+        "metadata": {"name": agent.name, "namespace": agent.namespace},
+        "spec": agent_spec(agent, session, field),
+    }
+
+
 class Agent(pulumi.ComponentResource):
     """Waits for what its session store needs, so the operator never sees a missing Secret."""
 
@@ -31,13 +44,13 @@ class Agent(pulumi.ComponentResource):
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("omnia-agents:index:Agent", name, None, opts)
+        manifest = runtime_manifest(agent, session, field)
         self.runtime = k8s.apiextensions.CustomResource(
             f"{name}-runtime",
-            api_version=API_VERSION,
-            kind=KIND,
-            # Explicit name and namespace: the operator and its users address agents by them.
-            metadata={"name": agent.name, "namespace": agent.namespace},
-            spec=agent_spec(agent, session, field),
+            api_version=manifest["apiVersion"],
+            kind=manifest["kind"],
+            metadata=manifest["metadata"],
+            spec=manifest["spec"],
             opts=pulumi.ResourceOptions(parent=self, depends_on=list(needs)),
         )
         self.summary = {

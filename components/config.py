@@ -13,7 +13,12 @@ from typing import Annotated, Any, Literal, NamedTuple, get_args, get_origin
 
 import pulumi
 import semver
-from pulumi.runtime.config import CONFIG, get_config_env
+from pulumi.runtime.config import (
+    CONFIG,
+    get_config_env,
+    get_config_secret_keys_env,
+    is_config_secret,
+)
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -98,8 +103,16 @@ SessionType = Annotated[Literal["memory", "redis"], BeforeValidator(_session_typ
 SessionField = Literal["session", "context"]
 
 
+def session_field_for(omnia_version: str | None) -> SessionField:
+    """spec.session before 0.9.0-beta.17 (and when the release is not given), then spec.context."""
+    if omnia_version is None:
+        return "session"
+    version = semver.Version.parse(omnia_version.removeprefix("v"))
+    return "context" if version >= CONTEXT_SINCE else "session"
+
+
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True)  # stack-file spellings only
 
 
 class SessionConfig(_Model):
@@ -163,14 +176,12 @@ class StackConfig(_Model):
     session: SessionConfig
     redis: RedisConfig | None = None
     agents: list[AgentConfig] = Field(min_length=1)
+    crd_file: StrictStr | None = Field(default=None, alias="crdFile")
 
     @property
     def session_field(self) -> SessionField:
         """Which spec key this Omnia release reads sessions from."""
-        if self.omnia_version is None:
-            return "session"
-        version = semver.Version.parse(self.omnia_version.removeprefix("v"))
-        return "context" if version >= CONTEXT_SINCE else "session"
+        return session_field_for(self.omnia_version)
 
     def agent_sessions(self) -> list[tuple[AgentConfig, SessionConfig]]:
         return [(agent, agent.merged_session(self.session)) for agent in self.agents]
@@ -200,7 +211,7 @@ class ConfigError(pulumi.RunError):
         return [f"{where}: {p.key}: {p.message}" for p in self.problems]
 
 
-def _key_path(loc: Sequence[int | str]) -> str:
+def key_path(loc: Sequence[int | str]) -> str:
     path = f"{PROJECT}:{loc[0]}" if loc else PROJECT
     for part in loc[1:]:
         path += f"[{part}]" if isinstance(part, int) else f".{part}"
@@ -231,7 +242,7 @@ def _known_keys(loc: Sequence[int | str]) -> list[str]:
     return [f.alias or n for n, f in model.model_fields.items()]
 
 
-def _problem(error: Any) -> Problem:
+def _problem(error: Any, secret_keys: frozenset[str]) -> Problem:
     loc = tuple(error["loc"])
     kind = error["type"]
     if kind == "extra_forbidden":
@@ -243,39 +254,81 @@ def _problem(error: Any) -> Problem:
         message = str(error["ctx"]["error"])
     else:
         message = f"{error['msg']} (got {error['input']!r})"
-    return Problem(_key_path(loc), message)
+    if loc and loc[0] in secret_keys:  # set with --secret: never echo the value
+        message = message.replace(repr(error["input"]), "[secret]")
+    return Problem(key_path(loc), message)
 
 
-def _cross_checks(config: StackConfig) -> list[Problem]:
+_ERA_FIELDS = {"session": ("facades", "context"), "context": ("facade", "session")}
+
+
+def _cross_checks(raw: Mapping[str, Any]) -> list[Problem]:
+    """Checks across keys, on the raw values so they are reported with every other problem."""
+    agents = [(i, a) for i, a in enumerate(raw.get("agents") or []) if isinstance(a, dict)]
     problems = []
-    seen: dict[tuple[str, str], int] = {}
-    for i, agent in enumerate(config.agents):
-        first = seen.setdefault((agent.namespace, agent.name), i)
-        if first != i:
+    seen: dict[tuple[Any, Any], int] = {}
+    for i, agent in agents:
+        who = (agent.get("namespace", "default"), agent.get("name"))
+        first = seen.setdefault(who, i)
+        if first != i and isinstance(who[1], str):
             problems.append(
                 Problem(
-                    _key_path(("agents", i, "name")),
-                    f"duplicate agent {agent.namespace}/{agent.name} (first at agents[{first}])",
+                    key_path(("agents", i, "name")),
+                    f"duplicate agent {who[0]}/{who[1]} (first at agents[{first}])",
                 )
             )
-    if config.redis is None and config.redis_namespaces:
+    version = raw.get("omniaVersion")
+    try:
+        field = session_field_for(version if isinstance(version, str) else None)
+    except ValueError:
+        field = None  # reported by the model
+    for i, agent in agents:
+        spec = agent.get("spec")
+        wrong = _ERA_FIELDS[field][0] if field else None
+        if wrong and isinstance(spec, dict) and wrong in spec:
+            era = (
+                "0.9.0-beta.17 or later" if wrong == "facades" else "releases before 0.9.0-beta.17"
+            )
+            problems.append(
+                Problem(
+                    key_path(("agents", i, "spec", wrong)),
+                    f"spec.{wrong} belongs to Omnia {era}, but omniaVersion "
+                    f"{version or '(unset)'} selects spec.{field}: set omnia-agents:omniaVersion "
+                    "to the release the cluster runs",
+                )
+            )
+    default = raw.get("session")
+    default_type = default.get("type") if isinstance(default, dict) else None
+    uses_redis = any(
+        ((a.get("session") or {}).get("type") or default_type) == "redis"
+        for _, a in agents
+        if isinstance(a.get("session") or {}, dict)
+    )
+    if "redis" not in raw and uses_redis:
         problems.append(
             Problem(
-                _key_path(("redis",)),
+                key_path(("redis",)),
                 "is required when an agent uses redis sessions (set at least chartVersion)",
             )
         )
     return problems
 
 
-def parse_config(raw: Mapping[str, Any], source: str) -> StackConfig:
-    """Validate omnia-agents:* keys (prefix removed); raise ConfigError listing every problem."""
+def parse_config(
+    raw: Mapping[str, Any], source: str, secret_keys: frozenset[str] = frozenset()
+) -> StackConfig:
+    """Validate omnia-agents:* keys (prefix removed); raise ConfigError listing every problem.
+
+    `secret_keys`: keys set with `--secret`, whose values messages must not repeat.
+    """
+    problems = []
+    config = None
     try:
         config = StackConfig.model_validate(dict(raw))
     except ValidationError as err:
-        raise ConfigError(source, [_problem(e) for e in err.errors()]) from None
-    problems = _cross_checks(config)
-    if problems:
+        problems = [_problem(e, secret_keys) for e in err.errors()]
+    problems += _cross_checks(raw)
+    if problems or config is None:
         raise ConfigError(source, problems)
     return config
 
@@ -290,11 +343,17 @@ def _decode(text: str) -> Any:
     return text
 
 
+def stack_file() -> str:
+    """The running stack's config file, as error messages name it."""
+    return f"{STACK_CONFIG_DIR}/Pulumi.{pulumi.get_stack()}.yaml"
+
+
 def load_stack_config() -> StackConfig:
     """Read this stack's omnia-agents:* config (every key, so typos are caught)."""
-    source = f"{STACK_CONFIG_DIR}/Pulumi.{pulumi.get_stack()}.yaml"
+    source = stack_file()
     prefix = f"{PROJECT}:"
     keys = {k for k in (*CONFIG.get(), *get_config_env()) if k.startswith(prefix)}
+    secret = set(get_config_secret_keys_env())
     config = pulumi.Config(PROJECT)
     raw = {}
     for key in sorted(keys):
@@ -302,4 +361,5 @@ def load_stack_config() -> StackConfig:
         text = config.get(name)
         if text is not None:
             raw[name] = _decode(text)
-    return parse_config(raw, source)
+    hidden = frozenset(k.removeprefix(prefix) for k in keys if k in secret or is_config_secret(k))
+    return parse_config(raw, source, hidden)

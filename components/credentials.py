@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pulumi
 import pulumi_kubernetes as k8s
 
@@ -18,6 +20,7 @@ class SessionCredentials(pulumi.ComponentResource):
         name: str,
         namespace: str,
         url: pulumi.Input[str],
+        needs: Sequence[pulumi.Resource] = (),
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("omnia-agents:index:SessionCredentials", name, None, opts)
@@ -25,6 +28,6 @@ class SessionCredentials(pulumi.ComponentResource):
             f"{name}-secret",
             metadata={"name": CREDENTIALS_SECRET, "namespace": namespace},
             string_data={URL_KEY: url},  # the Kubernetes SDK sends stringData as a secret
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(needs)),
         )
         self.register_outputs({"namespace": namespace, "name": CREDENTIALS_SECRET})

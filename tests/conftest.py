@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -59,3 +60,21 @@ def secret_value(value: Any) -> Any:
     """Unwrap a value the monitor received as a secret; fail if it was sent in clear."""
     assert rpc.is_rpc_secret(value), f"not sent as a secret: {value!r}"
     return rpc.unwrap_rpc_secret(value)
+
+
+def expected_session(raw: dict[str, Any], agent: dict[str, Any]) -> dict[str, Any]:
+    """The brief's rule: agent keys over the stack default; storeRef (name only) for redis."""
+    block = {"ttl": "24h", **raw["session"], **agent.get("session", {})}
+    if block["type"] == "redis":
+        block["storeRef"] = {"name": "redis-credentials"}
+    return block
+
+
+def context_era(raw: dict[str, Any], version: str = "0.9.0-beta.17") -> dict[str, Any]:
+    """A stack file's config moved to a 0.9.0-beta.17+ release (`facade` became `facades`)."""
+    raw = copy.deepcopy(raw)
+    raw["omniaVersion"] = version
+    for agent in raw["agents"]:
+        if "facade" in agent.get("spec", {}):
+            agent["spec"]["facades"] = [agent["spec"].pop("facade")]
+    return raw

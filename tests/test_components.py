@@ -7,6 +7,7 @@ import re
 import pytest
 
 import plan as harness
+from tests.conftest import expected_session, stack_config
 
 TOKEN = re.compile(r"^omnia-agents:index:[A-Z][A-Za-z]+$")
 
@@ -43,4 +44,9 @@ def test_runs_are_isolated_and_deterministic() -> None:
     harness.run_plan(harness.stack_file_for("dev"))
     again = harness.run_plan(harness.stack_file_for("prod")).items(show_secrets=True)
     assert first == again
-    assert len(first) == 17
+    raw = stack_config("prod")
+    redis_namespaces = {
+        a["namespace"] for a in raw["agents"] if expected_session(raw, a)["type"] == "redis"
+    }
+    # RedisStore and its 4 children, 2 per credentials namespace, 2 per agent.
+    assert len(first) == 5 + 2 * len(redis_namespaces) + 2 * len(raw["agents"])

@@ -78,13 +78,45 @@ def test_omnia_version_selects_the_crd_generation(version: str | None, field: st
 
 
 def test_all_problems_are_reported_together() -> None:
-    raw = {"session": {"type": "postgres", "ttl": "7d"}, "agents": [{"name": "A"}]}
+    raw = {
+        "session": {"type": "redis", "ttl": "7d"},
+        "agents": [{"name": "A"}, {"name": "b"}, {"name": "b"}],
+    }
     with pytest.raises(ConfigError) as caught:
         parse_config(raw, "stacks/Pulumi.x.yaml")
     assert [p.key for p in caught.value.problems] == [
-        "omnia-agents:session.type",
         "omnia-agents:session.ttl",
         "omnia-agents:agents[0].name",
+        "omnia-agents:agents[2].name",  # duplicate, found beside the model's own errors
+        "omnia-agents:redis",
+    ]
+
+
+def test_values_of_secret_keys_are_never_repeated() -> None:
+    raw = {
+        "session": {"type": "memory"},
+        "agents": [{"name": "a"}],
+        "redis": {"chartVersion": "hunter2-pw"},
+    }
+    with pytest.raises(ConfigError) as caught:
+        parse_config(raw, "s", secret_keys=frozenset({"redis"}))
+    assert "hunter2" not in str(caught.value)
+    assert caught.value.lines() == [
+        "s: omnia-agents:redis.chartVersion: [secret] is not an exact version (x.y.z, e.g. '22.0.7'); pin one"
+    ]
+    with pytest.raises(ConfigError) as caught:
+        parse_config({**raw, "redis": {"chartVersion": 22}}, "s", secret_keys=frozenset({"redis"}))
+    assert caught.value.lines() == [
+        "s: omnia-agents:redis.chartVersion: Input should be a valid string (got [secret])"
+    ]
+
+
+def test_snake_case_spellings_are_unknown_keys() -> None:
+    raw = {"session": {"type": "memory"}, "agents": [{"name": "a"}], "omnia_version": "0.9.0"}
+    with pytest.raises(ConfigError) as caught:
+        parse_config(raw, "s")
+    assert caught.value.lines() == [
+        "s: omnia-agents:omnia_version: unknown key (known: omniaVersion, session, redis, agents, crdFile)"
     ]
 
 
@@ -263,7 +295,7 @@ BAD = [
     (
         "unknown-top-key",
         _set("sesion", {"type": "memory"}),
-        "omnia-agents:sesion: unknown key (known: omniaVersion, session, redis, agents)",
+        "omnia-agents:sesion: unknown key (known: omniaVersion, session, redis, agents, crdFile)",
     ),
 ]
 
@@ -296,6 +328,10 @@ def test_bad_config_registers_nothing(write_stack) -> None:
     ("raw", "message"),
     [
         ("config: [1, 2]\n", "expected a mapping with a `config:` mapping"),
+        (
+            "config:\n  omnia-agents:redis:\n    chartVersion:\n      secure: AAAB\n",
+            "omnia-agents:redis: encrypted values cannot be read offline",
+        ),
         ("config: {omnia-agents:session: [\n", "not valid YAML"),
         (
             "config:\n  omnia-agents:session:\n    secure: AAAB\n",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from components.agent import API_VERSION, KIND
-from tests.conftest import AGENT_RUNTIME, stack_config
+from tests.conftest import AGENT_RUNTIME, expected_session, stack_config
 
 
 def test_every_agent_is_an_agent_runtime_with_a_memory_session(dev_plan) -> None:
@@ -22,11 +22,13 @@ def test_every_agent_is_an_agent_runtime_with_a_memory_session(dev_plan) -> None
 
 
 def test_dev_session_blocks_are_memory_with_their_ttls(dev_plan) -> None:
+    raw = stack_config("dev")
     blocks = {r.name: r.inputs["spec"]["session"] for r in dev_plan.find(AGENT_RUNTIME)}
     assert blocks == {
-        "agents.support-runtime": {"type": "memory", "ttl": "1h"},
-        "agents.triage-runtime": {"type": "memory", "ttl": "30m"},
+        f"{a['namespace']}.{a['name']}-runtime": expected_session(raw, a) for a in raw["agents"]
     }
+    assert {b["type"] for b in blocks.values()} == {"memory"}
+    assert raw["session"] == {"type": "memory", "ttl": "1h"}  # the brief's dev default
 
 
 def test_dev_registers_no_redis_resource(dev_plan) -> None:
@@ -35,8 +37,9 @@ def test_dev_registers_no_redis_resource(dev_plan) -> None:
 
 
 def test_dev_outputs_list_each_agent_and_no_redis(dev_plan) -> None:
+    raw = stack_config("dev")
     assert set(dev_plan.outputs) == {"agents"}
     assert dev_plan.outputs["agents"] == [
-        {"namespace": "agents", "name": "support", "session": {"type": "memory", "ttl": "1h"}},
-        {"namespace": "agents", "name": "triage", "session": {"type": "memory", "ttl": "30m"}},
+        {"namespace": a["namespace"], "name": a["name"], "session": expected_session(raw, a)}
+        for a in raw["agents"]
     ]

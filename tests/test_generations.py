@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-import yaml
 
 import plan as harness
-from tests.conftest import AGENT_RUNTIME, stack_config
+from components.config import ConfigError
+from tests.conftest import AGENT_RUNTIME, context_era, expected_session, stack_config
 
 
 @pytest.mark.parametrize(
@@ -19,46 +19,68 @@ from tests.conftest import AGENT_RUNTIME, stack_config
     ],
 )
 def test_prod_stack_in_each_generation(version, field, write_stack) -> None:
-    config = stack_config("prod")
-    if version is None:
-        del config["omniaVersion"]
+    raw = stack_config("prod")
+    if field == "context":
+        raw = context_era(raw, version)
+    elif version is None:
+        del raw["omniaVersion"]
     else:
-        config["omniaVersion"] = version
-    plan = harness.run_plan(write_stack(config))
+        raw["omniaVersion"] = version
+    plan = harness.run_plan(write_stack(raw))
     other = {"session": "context", "context": "session"}[field]
-    blocks = {}
-    for runtime in plan.find(AGENT_RUNTIME):
-        assert other not in runtime.inputs["spec"]
-        blocks[runtime.inputs["metadata"]["name"]] = runtime.inputs["spec"][field]
-    assert blocks["billing"] == {
-        "type": "redis",
-        "ttl": "24h",
-        "storeRef": {"name": "redis-credentials"},
-    }
-    assert blocks["faq"] == {"type": "memory", "ttl": "1h"}
-    assert [set(a) for a in plan.outputs["agents"]] == [{"namespace", "name", field}] * 4
+    specs = {r.inputs["metadata"]["name"]: r.inputs["spec"] for r in plan.find(AGENT_RUNTIME)}
+    assert len(specs) == len(raw["agents"])
+    for agent in raw["agents"]:
+        spec = specs[agent["name"]]
+        assert other not in spec
+        assert spec == {**agent["spec"], field: expected_session(raw, agent)}
+    assert [set(a) for a in plan.outputs["agents"]] == [{"namespace", "name", field}] * len(
+        raw["agents"]
+    )
 
 
 def test_context_era_stack_passes_facades_through(write_stack) -> None:
-    path = write_stack(
-        {
-            "omniaVersion": "0.9.0-beta.17",
-            "session": {"type": "memory", "ttl": "45m"},
-            "agents": [
-                {
-                    "name": "bot",
-                    "spec": {"promptPackRef": {"name": "p"}, "facades": [{"type": "websocket"}]},
-                }
-            ],
-        }
-    )
-    plan = harness.run_plan(path)
-    (runtime,) = plan.find(AGENT_RUNTIME)
+    raw = {
+        "omniaVersion": "0.9.0-beta.17",
+        "session": {"type": "memory", "ttl": "45m"},
+        "agents": [
+            {
+                "name": "bot",
+                "spec": {"promptPackRef": {"name": "p"}, "facades": [{"type": "websocket"}]},
+            }
+        ],
+    }
+    (runtime,) = harness.run_plan(write_stack(raw)).find(AGENT_RUNTIME)
     assert runtime.inputs["metadata"] == {"name": "bot", "namespace": "default"}
     assert runtime.inputs["spec"] == {
         "promptPackRef": {"name": "p"},
         "facades": [{"type": "websocket"}],
         "context": {"type": "memory", "ttl": "45m"},
     }
-    document = yaml.safe_load(path.read_text(encoding="utf-8"))
-    assert document["config"]["omnia-agents:omniaVersion"] == "0.9.0-beta.17"
+
+
+@pytest.mark.parametrize(
+    ("version", "wrong", "field"),
+    [
+        ("0.9.0-beta.17", "facade", "context"),
+        ("0.9.0-beta.16", "facades", "session"),
+        (None, "facades", "session"),
+    ],
+)
+def test_spec_fields_of_the_other_release_are_refused(version, wrong, field) -> None:
+    from components.config import parse_config
+
+    raw = {
+        "session": {"type": "memory"},
+        "agents": [{"name": "a", "spec": {wrong: {"type": "websocket"}}}],
+    }
+    if version:
+        raw["omniaVersion"] = version
+    with pytest.raises(ConfigError) as caught:
+        parse_config(raw, "stacks/Pulumi.t.yaml")
+    era = "0.9.0-beta.17 or later" if wrong == "facades" else "releases before 0.9.0-beta.17"
+    assert caught.value.lines() == [
+        f"stacks/Pulumi.t.yaml: omnia-agents:agents[0].spec.{wrong}: spec.{wrong} belongs to "
+        f"Omnia {era}, but omniaVersion {version or '(unset)'} selects spec.{field}: "
+        "set omnia-agents:omniaVersion to the release the cluster runs"
+    ]

@@ -1,33 +1,47 @@
-"""The real prod stack: Redis, its Secrets, the chart, and redis-session agents."""
+"""The real prod stack: Redis, its Secrets, the chart, and redis-session agents.
+
+Expected values come from stacks/Pulumi.prod.yaml and the brief's rules, not from the code.
+"""
 
 from __future__ import annotations
 
 import json
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import plan as harness
-from components.config import parse_config
-from components.redis import CHART, chart_values
 from tests.conftest import (
     AGENT_RUNTIME,
+    CHART,
     NAMESPACE,
     PASSWORD,
     SECRET,
+    expected_session,
     secret_value,
     stack_config,
-)
-from tests.conftest import (
-    CHART as CHART_TYPE,
 )
 
 
 def _password(plan: harness.Plan) -> str:
     """The password the mocked provider generated for this run."""
-    password = harness.mock_password(
-        f"{plan.stack}/redis-password", plan.one(PASSWORD, "redis-password").inputs
-    )
-    assert len(password) >= 32
-    return password
+    inputs = plan.one(PASSWORD, "redis-password").inputs
+    return harness.mock_password(f"{plan.stack}/redis-password", inputs)
+
+
+def _redis_namespaces(raw: dict[str, Any]) -> set[str]:
+    return {a["namespace"] for a in raw["agents"] if expected_session(raw, a)["type"] == "redis"}
+
+
+def _host(raw: dict[str, Any]) -> str:
+    return f"redis-master.{raw['redis']['namespace']}.svc"
+
+
+def test_the_prod_file_exercises_both_session_types() -> None:
+    raw = stack_config("prod")
+    types = {expected_session(raw, a)["type"] for a in raw["agents"]}
+    assert types == {"redis", "memory"}
+    memory_only = {a["namespace"] for a in raw["agents"]} - _redis_namespaces(raw)
+    assert memory_only  # a namespace that must get no credentials Secret
 
 
 def test_redis_namespace_and_password(prod_plan) -> None:
@@ -38,6 +52,8 @@ def test_redis_namespace_and_password(prod_plan) -> None:
     inputs = prod_plan.one(PASSWORD, "redis-password").inputs
     assert inputs["length"] >= 32
     assert inputs["special"] is False
+    password = _password(prod_plan)
+    assert len(password) == inputs["length"] and password.isalnum()
 
 
 def test_redis_auth_secret_holds_the_generated_password(prod_plan) -> None:
@@ -49,114 +65,109 @@ def test_redis_auth_secret_holds_the_generated_password(prod_plan) -> None:
 
 def test_chart_reference_version_release_and_values(prod_plan) -> None:
     raw = stack_config("prod")
-    chart = prod_plan.one(CHART_TYPE, "redis")
-    assert chart.inputs["chart"] == CHART == "oci://registry-1.docker.io/bitnamicharts/redis"
+    chart = prod_plan.one(CHART, "redis")
+    assert chart.inputs["chart"] == "oci://registry-1.docker.io/bitnamicharts/redis"
     assert chart.inputs["version"] == raw["redis"]["chartVersion"]
     assert chart.inputs["name"] == "redis"
     assert chart.inputs["namespace"] == raw["redis"]["namespace"]
-    values = chart.inputs["values"]
-    assert values == chart_values(parse_config(raw, "prod").redis)  # type: ignore[arg-type]
-    assert values["auth"] == {
-        "enabled": True,
-        "existingSecret": "redis-auth",
-        "existingSecretPasswordKey": "redis-password",
+    assert chart.inputs["values"] == {
+        "architecture": "standalone",
+        "auth": {
+            "enabled": True,
+            "existingSecret": "redis-auth",
+            "existingSecretPasswordKey": "redis-password",
+        },
+        "image": raw["redis"]["image"],
+        "global": {"security": {"allowInsecureImages": True}},
     }
-    assert values["image"] == raw["redis"]["image"]
-    assert values["global"] == {"security": {"allowInsecureImages": True}}
-    assert _password(prod_plan) not in json.dumps(values)
+    assert _password(prod_plan) not in json.dumps(chart.inputs)
 
 
 def test_credentials_secret_only_where_a_redis_agent_lives(prod_plan) -> None:
     raw = stack_config("prod")
-    redis_namespaces = {
-        a["namespace"]
-        for a in raw["agents"]
-        if a.get("session", {}).get("type", raw["session"]["type"]) == "redis"
-    }
     creds = [
         r for r in prod_plan.find(SECRET) if r.inputs["metadata"]["name"] == "redis-credentials"
     ]
-    assert (
-        {r.inputs["metadata"]["namespace"] for r in creds}
-        == redis_namespaces
-        == {"agents", "finance"}
-    )
-    assert len(creds) == 2
+    namespaces = [r.inputs["metadata"]["namespace"] for r in creds]
+    assert sorted(namespaces) == sorted(_redis_namespaces(raw))
     password = _password(prod_plan)
     for secret in creds:
         data = secret_value(secret.inputs["stringData"])
         assert set(data) == {"url"}
         url = urlsplit(data["url"])
-        assert (url.scheme, url.hostname, url.port) == ("redis", "redis-master.redis.svc", 6379)
+        assert (url.scheme, url.hostname, url.port) == ("redis", _host(raw), 6379)
         assert unquote(url.password or "") == password
-        assert data["url"] == f"redis://:{password}@redis-master.redis.svc:6379"
+        assert data["url"] == f"redis://:{password}@{_host(raw)}:6379"
 
 
-def test_agent_session_blocks(prod_plan) -> None:
-    blocks = {r.name: r.inputs["spec"]["session"] for r in prod_plan.find(AGENT_RUNTIME)}
-    redis = {"type": "redis", "storeRef": {"name": "redis-credentials"}}
-    assert blocks == {
-        "agents.support-runtime": {**redis, "ttl": "24h"},
-        "agents.triage-runtime": {**redis, "ttl": "2h"},
-        "finance.billing-runtime": {**redis, "ttl": "24h"},
-        "public.faq-runtime": {"type": "memory", "ttl": "1h"},
+def test_every_agent_runtime_and_its_session_block(prod_plan) -> None:
+    raw = stack_config("prod")
+    runtimes = {
+        (r.inputs["metadata"]["namespace"], r.inputs["metadata"]["name"]): r.inputs
+        for r in prod_plan.find(AGENT_RUNTIME)
     }
-    for runtime in prod_plan.find(AGENT_RUNTIME):
-        assert "context" not in runtime.inputs["spec"]  # 0.9.0-beta.16: the session era
+    assert sorted(runtimes) == sorted((a["namespace"], a["name"]) for a in raw["agents"])
+    for agent in raw["agents"]:
+        inputs = runtimes[(agent["namespace"], agent["name"])]
+        assert inputs["apiVersion"] == "omnia.altairalabs.ai/v1alpha1"
+        assert inputs["kind"] == "AgentRuntime"
+        # omniaVersion 0.9.0-beta.16: the session era.
+        assert inputs["spec"] == {**agent["spec"], "session": expected_session(raw, agent)}
 
 
 def test_redis_agents_wait_for_their_secret_and_the_chart(prod_plan) -> None:
-    chart = prod_plan.one(CHART_TYPE, "redis").urn
+    raw = stack_config("prod")
+    chart = prod_plan.one(CHART, "redis").urn
     secrets = {
         r.inputs["metadata"]["namespace"]: r.urn
         for r in prod_plan.find(SECRET)
         if r.inputs["metadata"]["name"] == "redis-credentials"
     }
     deps = {
-        r.inputs["metadata"]["name"]: (r.inputs["metadata"]["namespace"], sorted(r.dependencies))
+        (r.inputs["metadata"]["namespace"], r.inputs["metadata"]["name"]): sorted(r.dependencies)
         for r in prod_plan.find(AGENT_RUNTIME)
     }
-    assert deps == {
-        "support": ("agents", sorted([secrets["agents"], chart])),
-        "triage": ("agents", sorted([secrets["agents"], chart])),
-        "billing": ("finance", sorted([secrets["finance"], chart])),
-        "faq": ("public", []),
-    }
+    for agent in raw["agents"]:
+        ns = agent["namespace"]
+        redis = expected_session(raw, agent)["type"] == "redis"
+        assert deps[(ns, agent["name"])] == (sorted([secrets[ns], chart]) if redis else [])
 
 
 def test_chart_waits_for_its_namespace_and_password_secret(prod_plan) -> None:
     namespace = prod_plan.one(NAMESPACE, "redis-namespace").urn
     auth = prod_plan.one(SECRET, "redis-auth")
-    assert sorted(prod_plan.one(CHART_TYPE, "redis").dependencies) == sorted([namespace, auth.urn])
+    assert sorted(prod_plan.one(CHART, "redis").dependencies) == sorted([namespace, auth.urn])
     assert namespace in auth.dependencies
 
 
 def test_apply_order_puts_dependencies_first(prod_plan) -> None:
     position = {r.urn: i for i, r in enumerate(prod_plan.resources)}
+    checked = 0
     for r in prod_plan.resources:
         for urn in [r.parent, *r.dependencies]:
             if urn in position:
                 assert position[urn] < position[r.urn], (r.name, urn)
+                checked += 1
+    assert checked >= len(prod_plan.resources) - 1
 
 
 def test_stack_outputs(prod_plan) -> None:
+    raw = stack_config("prod")
     outputs = prod_plan.outputs
-    assert outputs["redis"] == {"host": "redis-master.redis.svc", "port": 6379}
+    assert outputs["redis"] == {"host": _host(raw), "port": 6379}
     password = _password(prod_plan)
-    assert secret_value(outputs["redisUrl"]) == f"redis://:{password}@redis-master.redis.svc:6379"
-    assert [(a["namespace"], a["name"], a["session"]["type"]) for a in outputs["agents"]] == [
-        ("agents", "support", "redis"),
-        ("agents", "triage", "redis"),
-        ("finance", "billing", "redis"),
-        ("public", "faq", "memory"),
+    assert secret_value(outputs["redisUrl"]) == f"redis://:{password}@{_host(raw)}:6379"
+    assert outputs["agents"] == [
+        {"namespace": a["namespace"], "name": a["name"], "session": expected_session(raw, a)}
+        for a in raw["agents"]
     ]
 
 
 def test_first_preview_chart_values_are_fully_known() -> None:
     """Chart v4 renders in preview: an unknown value would blank the whole chart there."""
     plan = harness.run_plan(harness.stack_file_for("prod"), unknown_computed=True)
-    values = harness.render(plan.one(CHART_TYPE, "redis").inputs, show_secrets=True)
-    assert harness.UNKNOWN not in json.dumps(values)
+    chart = harness.render(plan.one(CHART, "redis").inputs, show_secrets=True)
+    assert harness.UNKNOWN not in json.dumps(chart)
     creds = plan.one(SECRET, "agents-credentials-secret").inputs
     assert harness.render(creds, show_secrets=True)["stringData"] == harness.UNKNOWN
 
@@ -169,8 +180,26 @@ def test_plan_json_has_no_clear_text_secret(capsys) -> None:
     items = json.loads(out)
     assert password not in out and password not in err
     secrets = [i for i in items if i["type"] == SECRET]
-    assert len(secrets) == 3
+    assert len(secrets) == 1 + len(_redis_namespaces(stack_config("prod")))
     assert all(i["inputs"]["stringData"] == "[secret]" for i in secrets)
     assert harness.main(["prod", "--format", "json", "--show-secrets"]) == 0
     shown, _ = capsys.readouterr()
     assert password in shown
+
+
+def test_agents_in_the_redis_namespace_wait_for_it(write_stack) -> None:
+    raw = stack_config("prod")
+    redis_ns = raw["redis"]["namespace"]
+    raw["agents"] += [
+        {"name": "ops", "namespace": redis_ns},
+        {"name": "ops-cache", "namespace": redis_ns, "session": {"type": "memory"}},
+    ]
+    plan = harness.run_plan(write_stack(raw))
+    namespace = plan.one(NAMESPACE, "redis-namespace").urn
+    same = plan.one(SECRET, f"{redis_ns}-credentials-secret")
+    assert same.inputs["metadata"] == {"name": "redis-credentials", "namespace": redis_ns}
+    assert namespace in same.dependencies
+    deps = {r.inputs["metadata"]["name"]: r.dependencies for r in plan.find(AGENT_RUNTIME)}
+    assert namespace in deps["ops"] and namespace in deps["ops-cache"]
+    assert namespace not in plan.one(SECRET, "agents-credentials-secret").dependencies
+    assert all(namespace not in deps[a["name"]] for a in stack_config("prod")["agents"])

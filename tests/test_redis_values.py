@@ -35,7 +35,7 @@ def test_master_host_is_the_write_service() -> None:
 
 
 def test_chart_values_read_the_password_from_the_fixed_secret() -> None:
-    values = chart_values(RedisConfig(chart_version="22.0.5"))
+    values = chart_values(RedisConfig.model_validate({"chartVersion": "22.0.5"}))
     assert values == {
         "architecture": "standalone",
         "auth": {
