@@ -83,10 +83,18 @@ class Plan:
         return [render(r.inputs, show_secrets=True) for r in self.find(AGENT_RUNTIME)]
 
     def items(self, show_secrets: bool = False) -> list[dict[str, Any]]:
-        return [
-            {"type": r.type, "name": r.name, "inputs": render(r.inputs, show_secrets)}
-            for r in self.resources
-        ]
+        """`{type, name, inputs}`, plus `options` where protect or dependsOn are set."""
+        tails = {r.urn: r.urn.rsplit("$", 1)[-1].split("::", 3)[-1] for r in self.resources}
+        items = []
+        for r in self.resources:
+            item = {"type": r.type, "name": r.name, "inputs": render(r.inputs, show_secrets)}
+            options: dict[str, Any] = {"protect": True} if r.protect else {}
+            if r.dependencies:
+                options["dependsOn"] = sorted(tails.get(u, u) for u in r.dependencies)
+            if options:
+                item["options"] = options
+            items.append(item)
+        return items
 
 
 def render(value: Any, show_secrets: bool = False) -> Any:
@@ -125,7 +133,8 @@ def apply_order(resources: list[Registration]) -> list[Registration]:
 
 
 def mock_password(seed: str, inputs: dict[str, Any]) -> str:
-    """Deterministic per resource, honouring the character classes the program asked for."""
+    """Deterministic per resource and keepers (new keepers, new password, as the provider does),
+    honouring the character classes the program asked for."""
     alphabet = ""
     for flag, chars in (
         ("upper", string.ascii_uppercase),
@@ -136,7 +145,8 @@ def mock_password(seed: str, inputs: dict[str, Any]) -> str:
             alphabet += chars
     if inputs.get("special", True):
         alphabet += inputs.get("overrideSpecial") or _RANDOM_SPECIAL
-    rng = random.Random(hashlib.sha256(seed.encode()).digest())
+    keepers = json.dumps(inputs.get("keepers") or {}, sort_keys=True)
+    rng = random.Random(hashlib.sha256(f"{seed}\n{keepers}".encode()).digest())
     return "".join(rng.choice(alphabet) for _ in range(int(inputs["length"])))
 
 

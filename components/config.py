@@ -25,8 +25,11 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    StrictBool,
+    StrictInt,
     StrictStr,
     ValidationError,
+    model_validator,
 )
 
 from components.duration import DurationError, parse_go_duration
@@ -34,6 +37,8 @@ from components.duration import DurationError, parse_go_duration
 PROJECT = "omnia-agents"
 STACK_CONFIG_DIR = "stacks"  # Pulumi.yaml's stackConfigDir; a test keeps the two in step.
 CONTEXT_SINCE = semver.Version.parse("0.9.0-beta.17")  # spec.session became spec.context
+# The oldest release known (shared CRDs) to have spec.extraPodAnnotations; 0.2.0-alpha.1 lacks it.
+POD_ANNOTATIONS_SINCE = semver.Version.parse("0.9.0-beta.16")
 
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _GO_UNITS = "ns, us, ms, s, m, h"
@@ -130,11 +135,19 @@ class SessionOverride(_Model):
 
 
 class ImageConfig(_Model):
-    """Redis image override: Bitnami's versioned images left docker.io/bitnami in Aug 2025."""
+    """One image override: Bitnami's versioned images left docker.io/bitnami in Aug 2025."""
 
     registry: StrictStr | None = None
     repository: StrictStr | None = None
     tag: StrictStr | None = None
+
+
+class ImagesConfig(_Model):
+    """The chart's images this project can run: Redis, and with Sentinel its two helpers."""
+
+    redis: ImageConfig | None = None
+    sentinel: ImageConfig | None = None
+    kubectl: ImageConfig | None = None  # labels the current master for `<release>-master`
 
 
 class RedisConfig(_Model):
@@ -142,7 +155,25 @@ class RedisConfig(_Model):
     chart_version: Annotated[StrictStr, AfterValidator(_exact_version)] = Field(
         alias="chartVersion"
     )
-    image: ImageConfig | None = None
+    images: ImagesConfig | None = None
+    architecture: Literal["standalone", "replication"] = "standalone"
+    # HA: Sentinel failover behind a `<release>-master` Service, so the URL does not change.
+    sentinel: StrictBool = False
+    replicas: StrictInt | None = Field(default=None, ge=1, le=16)
+    # Stateful resources refuse `pulumi destroy` and replacement while set.
+    protect: StrictBool = False
+    # Any new value (e.g. "2026-11") generates a new password and rolls every user of it.
+    password_rotation: StrictStr | None = Field(
+        default=None, alias="passwordRotation", min_length=1, max_length=63
+    )
+
+    @model_validator(mode="after")
+    def _topology(self) -> RedisConfig:
+        if self.sentinel and self.architecture != "replication":
+            raise ValueError("sentinel: true needs architecture: replication")
+        if self.replicas is not None and self.architecture != "replication":
+            raise ValueError("replicas needs architecture: replication")
+        return self
 
 
 def _no_session_in_spec(spec: dict[str, Any]) -> dict[str, Any]:
@@ -182,6 +213,13 @@ class StackConfig(_Model):
     def session_field(self) -> SessionField:
         """Which spec key this Omnia release reads sessions from."""
         return session_field_for(self.omnia_version)
+
+    @property
+    def stamps_pods(self) -> bool:
+        """Whether agents can carry the credentials hash that rolls their pods."""
+        if self.omnia_version is None:
+            return False
+        return semver.Version.parse(self.omnia_version.removeprefix("v")) >= POD_ANNOTATIONS_SINCE
 
     def agent_sessions(self) -> list[tuple[AgentConfig, SessionConfig]]:
         return [(agent, agent.merged_session(self.session)) for agent in self.agents]

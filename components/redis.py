@@ -9,7 +9,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 
-from components.config import RedisConfig
+from components.config import ImagesConfig, RedisConfig
 
 CHART = "oci://registry-1.docker.io/bitnamicharts/redis"
 RELEASE = "redis"
@@ -17,10 +17,18 @@ PORT = 6379
 AUTH_SECRET = "redis-auth"
 AUTH_SECRET_KEY = "redis-password"
 PASSWORD_LENGTH = 40
+# Namespaces carrying this label may reach Redis; the NetworkPolicy admits no one else.
+CLIENT_LABEL = "omnia-agents/redis-client"
+ROTATION_ANNOTATION = "omnia-agents/password-rotation"
+# Durability, stated rather than inherited from chart defaults: every write goes to the AOF,
+# fsynced once a second, so a crash loses at most the last second. The crash test starts a
+# real redis-server with exactly these lines.
+PERSISTENCE = (("appendonly", "yes"), ("appendfsync", "everysec"), ("save", '""'))
+_KEEP_VOLUMES = {"enabled": True, "whenDeleted": "Retain", "whenScaled": "Retain"}
 
 
 def master_host(release: str, namespace: str) -> str:
-    """The chart's write Service, `<release>-master`, in standalone and replication alike."""
+    """The write Service: `<release>-master` in standalone, replication and Sentinel modes."""
     return f"{release}-master.{namespace}.svc"
 
 
@@ -29,20 +37,67 @@ def redis_url(password: str, host: str, port: int) -> str:
     return f"redis://:{quote(password, safe='')}@{host}:{port}"
 
 
+def redis_conf() -> str:
+    """The chart's `commonConfiguration`: redis.conf lines."""
+    return "".join(f"{key} {value}\n" for key, value in PERSISTENCE)
+
+
 def chart_values(config: RedisConfig) -> dict[str, Any]:
     """Plain values only: Chart v4 renders in preview and must not see unknown Outputs."""
+    pods: dict[str, Any] = {
+        "persistence": {"enabled": True},
+        # Volumes outlive the release: uninstalling (or scaling down) never deletes data.
+        "persistentVolumeClaimRetentionPolicy": dict(_KEEP_VOLUMES),
+    }
+    if config.password_rotation:
+        # The chart does not watch an existing Secret: a new annotation restarts the pods
+        # so they read the rotated password.
+        pods["podAnnotations"] = {ROTATION_ANNOTATION: config.password_rotation}
     values: dict[str, Any] = {
-        "architecture": "standalone",
+        "architecture": config.architecture,
         "auth": {
             "enabled": True,
             # A fixed Secret, not the chart's own: its `lookup` re-generates on every render.
             "existingSecret": AUTH_SECRET,
             "existingSecretPasswordKey": AUTH_SECRET_KEY,
         },
+        "commonConfiguration": redis_conf(),
+        "master": dict(pods),
+        "networkPolicy": {
+            "enabled": True,
+            "allowExternal": False,
+            "ingressNSMatchLabels": {CLIENT_LABEL: "true"},
+        },
     }
-    image = config.image.model_dump(exclude_none=True) if config.image else {}
-    if image:
-        values["image"] = image
+    if config.architecture == "replication":
+        values["replica"] = dict(pods)
+        if config.replicas is not None:
+            values["replica"]["replicaCount"] = config.replicas
+    if config.sentinel:
+        # masterService keeps `<release>-master` on the current master: a kubectl sidecar
+        # relabels the pods through the Kubernetes API, hence the ServiceAccount, its token
+        # and RBAC (the chart refuses to render masterService without all three).
+        values["sentinel"] = {
+            "enabled": True,
+            "masterService": {"enabled": True},
+            "persistentVolumeClaimRetentionPolicy": dict(_KEEP_VOLUMES),
+        }
+        values["replica"]["automountServiceAccountToken"] = True
+        values["rbac"] = {"create": True}
+        values["serviceAccount"] = {"create": True}
+    images = config.images or ImagesConfig()
+    overrides = (
+        ("redis", images.redis),
+        ("sentinel", images.sentinel),
+        ("kubectl", images.kubectl),
+    )
+    for role, image in overrides:
+        if image is None or not image.model_dump(exclude_none=True):
+            continue
+        if role != "redis" and not config.sentinel:
+            continue  # only Sentinel mode runs the sentinel and kubectl images
+        target = values if role == "redis" else values.setdefault(role, {})
+        target["image"] = image.model_dump(exclude_none=True)
         # The chart refuses images other than its own unless told otherwise.
         values["global"] = {"security": {"allowInsecureImages": True}}
     return values
@@ -63,21 +118,27 @@ class RedisStore(pulumi.ComponentResource):
         self, name: str, config: RedisConfig, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("omnia-agents:index:RedisStore", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
+        keep = config.protect  # every child here holds or guards session data
+
+        def child(*needs: pulumi.Resource) -> pulumi.ResourceOptions:
+            return pulumi.ResourceOptions(parent=self, protect=keep, depends_on=list(needs))
+
         self.namespace = k8s.core.v1.Namespace(
-            f"{name}-namespace",
-            metadata={"name": config.namespace},
-            opts=child,
+            f"{name}-namespace", metadata={"name": config.namespace}, opts=child()
         )
         self.password = random.RandomPassword(
-            f"{name}-password", length=PASSWORD_LENGTH, special=False, opts=child
+            f"{name}-password",
+            length=PASSWORD_LENGTH,
+            special=False,
+            keepers={"rotation": config.password_rotation or ""},
+            opts=child(),
         )
         self.auth_secret = k8s.core.v1.Secret(
             f"{name}-auth",
             metadata={"name": AUTH_SECRET, "namespace": config.namespace},
             # The Kubernetes SDK sends stringData as a secret.
             string_data={AUTH_SECRET_KEY: self.password.result},
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.namespace]),
+            opts=child(self.namespace),
         )
         # The resource name is the release name: v4 prefixes every rendered object with it.
         self.chart = k8s.helm.v4.Chart(
@@ -87,7 +148,7 @@ class RedisStore(pulumi.ComponentResource):
             name=name,
             namespace=config.namespace,
             values=chart_values(config),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.namespace, self.auth_secret]),
+            opts=child(self.namespace, self.auth_secret),
         )
         self.host = master_host(name, config.namespace)
         self.port = PORT

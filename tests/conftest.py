@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import copy
+import hashlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
+import semver
 import yaml
 from pulumi.runtime import rpc
 
@@ -19,6 +22,7 @@ SECRET = "kubernetes:core/v1:Secret"
 NAMESPACE = "kubernetes:core/v1:Namespace"
 CHART = "kubernetes:helm.sh/v4:Chart"
 PASSWORD = "random:index/randomPassword:RandomPassword"
+PATCH = "kubernetes:core/v1:NamespacePatch"
 
 
 def stack_config(stack: str) -> dict[str, Any]:
@@ -78,3 +82,31 @@ def context_era(raw: dict[str, Any], version: str = "0.9.0-beta.17") -> dict[str
         if "facade" in agent.get("spec", {}):
             agent["spec"]["facades"] = [agent["spec"].pop("facade")]
     return raw
+
+
+def expected_url(raw: dict[str, Any], password: str) -> str:
+    host = f"redis-master.{raw['redis']['namespace']}.svc"
+    return f"redis://:{quote(password, safe='')}@{host}:6379"
+
+
+def expected_spec(
+    raw: dict[str, Any], agent: dict[str, Any], password: str | None = None
+) -> dict[str, Any]:
+    """The brief's AgentRuntime spec: the user's spec, the session block under the release's
+    key, and (on releases with extraPodAnnotations) a hash of the credentials for redis agents."""
+    version = raw.get("omniaVersion")
+    parsed = semver.Version.parse(version.removeprefix("v")) if version else None
+    field = "context" if parsed and parsed >= semver.Version.parse("0.9.0-beta.17") else "session"
+    block = expected_session(raw, agent)
+    spec = {**agent.get("spec", {}), field: block}
+    if block["type"] == "redis" and parsed and parsed >= semver.Version.parse("0.9.0-beta.16"):
+        assert password is not None, "a redis agent's stamp needs the password"
+        digest = hashlib.sha256(expected_url(raw, password).encode()).hexdigest()[:16]
+        spec["extraPodAnnotations"] = {"omnia-agents/credentials-hash": digest}
+    return spec
+
+
+def planned_password(plan: harness.Plan) -> str:
+    """The password the mocked provider generated for this run."""
+    inputs = plan.one(PASSWORD, "redis-password").inputs
+    return harness.mock_password(f"{plan.stack}/redis-password", inputs)

@@ -48,5 +48,6 @@ def test_runs_are_isolated_and_deterministic() -> None:
     redis_namespaces = {
         a["namespace"] for a in raw["agents"] if expected_session(raw, a)["type"] == "redis"
     }
-    # RedisStore and its 4 children, 2 per credentials namespace, 2 per agent.
-    assert len(first) == 5 + 2 * len(redis_namespaces) + 2 * len(raw["agents"])
+    # RedisStore and its 4 children; per redis namespace the component, Secret and label;
+    # per agent the component and its AgentRuntime.
+    assert len(first) == 5 + 3 * len(redis_namespaces) + 2 * len(raw["agents"])

@@ -6,7 +6,7 @@ import pytest
 
 import plan as harness
 from components.config import ConfigError
-from tests.conftest import AGENT_RUNTIME, context_era, expected_session, stack_config
+from tests.conftest import AGENT_RUNTIME, context_era, expected_spec, planned_password, stack_config
 
 
 @pytest.mark.parametrize(
@@ -33,7 +33,7 @@ def test_prod_stack_in_each_generation(version, field, write_stack) -> None:
     for agent in raw["agents"]:
         spec = specs[agent["name"]]
         assert other not in spec
-        assert spec == {**agent["spec"], field: expected_session(raw, agent)}
+        assert spec == expected_spec(raw, agent, planned_password(plan))
     assert [set(a) for a in plan.outputs["agents"]] == [{"namespace", "name", field}] * len(
         raw["agents"]
     )

@@ -19,7 +19,8 @@ def test_yaml_stream_and_json_array_carry_the_same_items(capsys) -> None:
     assert harness.main(["prod", "--format", "json"]) == 0
     array = json.loads(capsys.readouterr().out)
     assert stream == array
-    assert all(list(item) == ["type", "name", "inputs"] for item in array)
+    assert all(list(item)[:3] == ["type", "name", "inputs"] for item in array)
+    assert {k for item in array for k in item} == {"type", "name", "inputs", "options"}
     raw = stack_config("prod")
     assert sorted(i["name"] for i in array if i["type"].endswith(":AgentRuntime")) == sorted(
         f"{a['namespace']}.{a['name']}-runtime" for a in raw["agents"]

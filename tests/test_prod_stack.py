@@ -15,17 +15,17 @@ from tests.conftest import (
     CHART,
     NAMESPACE,
     PASSWORD,
+    PATCH,
     SECRET,
     expected_session,
+    expected_spec,
+    expected_url,
+    planned_password,
     secret_value,
     stack_config,
 )
 
-
-def _password(plan: harness.Plan) -> str:
-    """The password the mocked provider generated for this run."""
-    inputs = plan.one(PASSWORD, "redis-password").inputs
-    return harness.mock_password(f"{plan.stack}/redis-password", inputs)
+_password = planned_password
 
 
 def _redis_namespaces(raw: dict[str, Any]) -> set[str]:
@@ -70,16 +70,20 @@ def test_chart_reference_version_release_and_values(prod_plan) -> None:
     assert chart.inputs["version"] == raw["redis"]["chartVersion"]
     assert chart.inputs["name"] == "redis"
     assert chart.inputs["namespace"] == raw["redis"]["namespace"]
-    assert chart.inputs["values"] == {
-        "architecture": "standalone",
-        "auth": {
-            "enabled": True,
-            "existingSecret": "redis-auth",
-            "existingSecretPasswordKey": "redis-password",
-        },
-        "image": raw["redis"]["image"],
-        "global": {"security": {"allowInsecureImages": True}},
+    values = chart.inputs["values"]
+    assert values["auth"] == {
+        "enabled": True,
+        "existingSecret": "redis-auth",
+        "existingSecretPasswordKey": "redis-password",
     }
+    assert values["architecture"] == raw["redis"]["architecture"]
+    assert values["sentinel"]["enabled"] is raw["redis"]["sentinel"] is True
+    assert values["sentinel"]["masterService"] == {"enabled": True}
+    assert values["replica"]["replicaCount"] == raw["redis"]["replicas"]
+    assert values["image"] == raw["redis"]["images"]["redis"]
+    assert values["sentinel"]["image"] == raw["redis"]["images"]["sentinel"]
+    assert values["kubectl"]["image"] == raw["redis"]["images"]["kubectl"]
+    assert values["global"] == {"security": {"allowInsecureImages": True}}
     assert _password(prod_plan) not in json.dumps(chart.inputs)
 
 
@@ -97,7 +101,7 @@ def test_credentials_secret_only_where_a_redis_agent_lives(prod_plan) -> None:
         url = urlsplit(data["url"])
         assert (url.scheme, url.hostname, url.port) == ("redis", _host(raw), 6379)
         assert unquote(url.password or "") == password
-        assert data["url"] == f"redis://:{password}@{_host(raw)}:6379"
+        assert data["url"] == expected_url(raw, password)
 
 
 def test_every_agent_runtime_and_its_session_block(prod_plan) -> None:
@@ -111,18 +115,20 @@ def test_every_agent_runtime_and_its_session_block(prod_plan) -> None:
         inputs = runtimes[(agent["namespace"], agent["name"])]
         assert inputs["apiVersion"] == "omnia.altairalabs.ai/v1alpha1"
         assert inputs["kind"] == "AgentRuntime"
-        # omniaVersion 0.9.0-beta.16: the session era.
-        assert inputs["spec"] == {**agent["spec"], "session": expected_session(raw, agent)}
+        # omniaVersion 0.9.0-beta.16: the session era, with extraPodAnnotations.
+        assert inputs["spec"] == expected_spec(raw, agent, _password(prod_plan))
 
 
 def test_redis_agents_wait_for_their_secret_and_the_chart(prod_plan) -> None:
     raw = stack_config("prod")
     chart = prod_plan.one(CHART, "redis").urn
+    password = prod_plan.one(PASSWORD, "redis-password").urn  # through the credentials stamp
     secrets = {
         r.inputs["metadata"]["namespace"]: r.urn
         for r in prod_plan.find(SECRET)
         if r.inputs["metadata"]["name"] == "redis-credentials"
     }
+    labels = {r.inputs["metadata"]["name"]: r.urn for r in prod_plan.find(PATCH)}
     deps = {
         (r.inputs["metadata"]["namespace"], r.inputs["metadata"]["name"]): sorted(r.dependencies)
         for r in prod_plan.find(AGENT_RUNTIME)
@@ -130,7 +136,8 @@ def test_redis_agents_wait_for_their_secret_and_the_chart(prod_plan) -> None:
     for agent in raw["agents"]:
         ns = agent["namespace"]
         redis = expected_session(raw, agent)["type"] == "redis"
-        assert deps[(ns, agent["name"])] == (sorted([secrets[ns], chart]) if redis else [])
+        wanted = [secrets[ns], labels[ns], chart, password] if redis else []
+        assert deps[(ns, agent["name"])] == sorted(wanted)
 
 
 def test_chart_waits_for_its_namespace_and_password_secret(prod_plan) -> None:

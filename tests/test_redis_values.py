@@ -3,12 +3,30 @@
 from __future__ import annotations
 
 import string
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import pytest
 
-from components.config import RedisConfig
-from components.redis import chart_values, master_host, redis_url
+from components.config import ConfigError, RedisConfig, parse_config
+from components.redis import chart_values, master_host, redis_conf, redis_url
+
+AUTH = {
+    "enabled": True,
+    "existingSecret": "redis-auth",
+    "existingSecretPasswordKey": "redis-password",
+}
+KEEP = {"enabled": True, "whenDeleted": "Retain", "whenScaled": "Retain"}
+NETWORK = {
+    "enabled": True,
+    "allowExternal": False,
+    "ingressNSMatchLabels": {"omnia-agents/redis-client": "true"},
+}
+CONF = 'appendonly yes\nappendfsync everysec\nsave ""\n'
+
+
+def values(**redis: Any) -> dict[str, Any]:
+    return chart_values(RedisConfig.model_validate({"chartVersion": "22.0.5", **redis}))
 
 
 @pytest.mark.parametrize(
@@ -25,8 +43,9 @@ def test_url_gives_back_host_port_and_exact_password(password: str) -> None:
 
 
 def test_url_percent_encodes_every_reserved_character() -> None:
-    url = redis_url("a#b?c/d%e[f]g@h:i", "h", 1)
-    assert url == "redis://:a%23b%3Fc%2Fd%25e%5Bf%5Dg%40h%3Ai@h:1"
+    assert (
+        redis_url("a#b?c/d%e[f]g@h:i", "h", 1) == "redis://:a%23b%3Fc%2Fd%25e%5Bf%5Dg%40h%3Ai@h:1"
+    )
 
 
 def test_master_host_is_the_write_service() -> None:
@@ -34,22 +53,84 @@ def test_master_host_is_the_write_service() -> None:
     assert master_host("store", "data") == "store-master.data.svc"
 
 
-def test_chart_values_read_the_password_from_the_fixed_secret() -> None:
-    values = chart_values(RedisConfig.model_validate({"chartVersion": "22.0.5"}))
-    assert values == {
+def test_persistence_is_explicit() -> None:
+    assert redis_conf() == CONF
+
+
+def test_standalone_values() -> None:
+    assert values() == {
         "architecture": "standalone",
-        "auth": {
-            "enabled": True,
-            "existingSecret": "redis-auth",
-            "existingSecretPasswordKey": "redis-password",
-        },
+        "auth": AUTH,
+        "commonConfiguration": CONF,
+        "master": {"persistence": {"enabled": True}, "persistentVolumeClaimRetentionPolicy": KEEP},
+        "networkPolicy": NETWORK,
     }
 
 
-def test_image_override_allows_the_non_default_image() -> None:
-    config = RedisConfig.model_validate(
-        {"chartVersion": "22.0.5", "image": {"repository": "bitnamilegacy/redis", "tag": "8.2.1"}}
+def test_replication_values() -> None:
+    pods = {"persistence": {"enabled": True}, "persistentVolumeClaimRetentionPolicy": KEEP}
+    assert values(architecture="replication", replicas=2) == {
+        "architecture": "replication",
+        "auth": AUTH,
+        "commonConfiguration": CONF,
+        "master": pods,
+        "replica": {**pods, "replicaCount": 2},
+        "networkPolicy": NETWORK,
+    }
+
+
+def test_sentinel_values_keep_the_master_service() -> None:
+    got = values(architecture="replication", sentinel=True)
+    assert got["sentinel"] == {
+        "enabled": True,
+        "masterService": {"enabled": True},
+        "persistentVolumeClaimRetentionPolicy": KEEP,
+    }
+    # What the chart's validateValues.createMaster demands for masterService.
+    assert got["rbac"] == {"create": True}
+    assert got["serviceAccount"] == {"create": True}
+    assert got["replica"]["automountServiceAccountToken"] is True
+    assert "replicaCount" not in got["replica"]  # the chart's own default (3)
+    assert got["networkPolicy"] == NETWORK
+
+
+@pytest.mark.parametrize(
+    ("redis", "message"),
+    [
+        ({"sentinel": True}, "sentinel: true needs architecture: replication"),
+        ({"replicas": 2}, "replicas needs architecture: replication"),
+    ],
+)
+def test_topologies_the_chart_cannot_run_are_refused(redis, message) -> None:
+    raw = {
+        "session": {"type": "redis"},
+        "agents": [{"name": "a"}],
+        "redis": {"chartVersion": "1.0.0", **redis},
+    }
+    with pytest.raises(ConfigError) as caught:
+        parse_config(raw, "s")
+    assert caught.value.lines() == [f"s: omnia-agents:redis: {message}"]
+
+
+def test_rotation_annotates_every_redis_pod() -> None:
+    got = values(architecture="replication", passwordRotation="2026-11")
+    for role in ("master", "replica"):
+        assert got[role]["podAnnotations"] == {"omnia-agents/password-rotation": "2026-11"}
+    assert "podAnnotations" not in values()["master"]
+
+
+def test_image_overrides_allow_the_non_default_images() -> None:
+    redis = {"repository": "bitnamilegacy/redis", "tag": "8.2.1"}
+    kubectl = {"registry": "r.example", "repository": "tools/kubectl", "tag": "1.33"}
+    got = values(
+        architecture="replication",
+        sentinel=True,
+        images={"redis": redis, "sentinel": {"tag": "8.2.1"}, "kubectl": kubectl},
     )
-    values = chart_values(config)
-    assert values["image"] == {"repository": "bitnamilegacy/redis", "tag": "8.2.1"}
-    assert values["global"] == {"security": {"allowInsecureImages": True}}
+    assert got["image"] == redis
+    assert got["sentinel"]["image"] == {"tag": "8.2.1"}
+    assert got["kubectl"] == {"image": kubectl}
+    assert got["global"] == {"security": {"allowInsecureImages": True}}
+    assert "global" not in values() and "image" not in values()
+    # Without Sentinel those two images never run: no override, no insecure-image waiver.
+    assert values(images={"kubectl": kubectl}) == values()
