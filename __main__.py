@@ -2,36 +2,27 @@
 
 import pulumi
 
-from components.agent import Agent, planned_manifests
+from components.agent import agent_summary
+from components.agent_namespace import AgentNamespace
 from components.config import load_stack_config
-from components.crd import require_conformance
-from components.credentials import SessionCredentials
-from components.redis import RELEASE, RedisStore
 
 # Bad config, or agents the cluster's CRD would prune or reject, stop here: nothing registered.
 config = load_stack_config()
-require_conformance(config, planned_manifests(config))
+if config.crd_file:
+    from components.crd import require_conformance  # jsonschema and CEL only when asked for
 
-in_namespace: dict[str, list[pulumi.Resource]] = {}  # what anything in a namespace waits for
-for_redis: dict[str, list[pulumi.Resource]] = {}  # what a redis-session agent also waits for
-url = None
+    require_conformance(config)
+
+store = None
 if config.redis and config.redis_namespaces:
-    store = RedisStore(RELEASE, config.redis)
-    url = store.url
-    in_namespace[config.redis.namespace] = [store.namespace]  # we create that one
-    for ns in config.redis_namespaces:
-        creds = SessionCredentials(
-            f"{ns}-credentials", ns, url, in_namespace.get(ns, []), config.redis.protect
-        )
-        for_redis[ns] = [creds.secret, creds.label, store.chart]
-    pulumi.export("redis", {"host": store.host, "port": store.port})
-    pulumi.export("redisUrl", url)
+    from components.redis import RELEASE, RedisStore  # a memory-only stack never loads Redis
 
-agents = []
-for a, s in config.agent_sessions():
-    redis = s.type == "redis"
-    needs = in_namespace.get(a.namespace, []) + (for_redis[a.namespace] if redis else [])
-    stamp = url if redis and config.stamps_pods else None
-    name = f"{a.namespace}.{a.name}"
-    agents.append(Agent(name, a, s, config.session_field, needs, stamp))
-pulumi.export("agents", [agent.summary for agent in agents])
+    store = RedisStore(RELEASE, config.redis)
+    pulumi.export("redis", {"host": store.host, "port": store.port})
+    pulumi.export("redisUrl", store.url)
+
+for namespace, agents in config.agents_by_namespace().items():
+    AgentNamespace(namespace, agents, config.session_field, store, config.stamps_pods)
+pulumi.export(
+    "agents", [agent_summary(a, s, config.session_field) for a, s in config.agent_sessions()]
+)

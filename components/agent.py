@@ -1,13 +1,11 @@
-"""One Omnia agent as an AgentRuntime custom resource."""
+"""An Omnia agent's AgentRuntime object, as pure functions (the component is AgentNamespace)."""
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
 from typing import Any
 
 import pulumi
-import pulumi_kubernetes as k8s
 
 from components.config import AgentConfig, SessionConfig, SessionField, StackConfig
 from components.session import agent_spec, session_block
@@ -57,39 +55,8 @@ def planned_manifests(config: StackConfig) -> list[dict[str, Any]]:
     ]
 
 
-class Agent(pulumi.ComponentResource):
-    """Waits for what its session store needs, so the operator never sees a missing Secret."""
-
-    runtime: k8s.apiextensions.CustomResource
-    summary: dict[str, Any]
-
-    def __init__(
-        self,
-        name: str,
-        agent: AgentConfig,
-        session: SessionConfig,
-        field: SessionField,
-        needs: Sequence[pulumi.Resource] = (),
-        credentials: pulumi.Output[str] | None = None,
-        opts: pulumi.ResourceOptions | None = None,
-    ) -> None:
-        """`credentials`: the store URL, when the pods should roll as it changes."""
-        super().__init__("omnia-agents:index:Agent", name, None, opts)
-        stamp = None
-        if credentials is not None:
-            stamp = pulumi.Output.unsecret(credentials.apply(credentials_digest))
-        manifest = runtime_manifest(agent, session, field, stamp)
-        self.runtime = k8s.apiextensions.CustomResource(
-            f"{name}-runtime",
-            api_version=manifest["apiVersion"],
-            kind=manifest["kind"],
-            metadata=manifest["metadata"],
-            spec=manifest["spec"],
-            opts=pulumi.ResourceOptions(parent=self, depends_on=list(needs)),
-        )
-        self.summary = {
-            "namespace": agent.namespace,
-            "name": agent.name,
-            field: session_block(session),
-        }
-        self.register_outputs(self.summary)
+def agent_summary(
+    agent: AgentConfig, session: SessionConfig, field: SessionField
+) -> dict[str, Any]:
+    """What the stack exports per agent."""
+    return {"namespace": agent.namespace, "name": agent.name, field: session_block(session)}

@@ -224,6 +224,13 @@ class StackConfig(_Model):
     def agent_sessions(self) -> list[tuple[AgentConfig, SessionConfig]]:
         return [(agent, agent.merged_session(self.session)) for agent in self.agents]
 
+    def agents_by_namespace(self) -> dict[str, list[tuple[AgentConfig, SessionConfig]]]:
+        """Agents grouped by namespace, namespaces and agents in stack-file order."""
+        groups: dict[str, list[tuple[AgentConfig, SessionConfig]]] = {}
+        for agent, session in self.agent_sessions():
+            groups.setdefault(agent.namespace, []).append((agent, session))
+        return groups
+
     @property
     def redis_namespaces(self) -> list[str]:
         """Agent namespaces that need the credentials Secret, in first-use order."""
@@ -247,6 +254,14 @@ class ConfigError(pulumi.RunError):
     def lines(self, source: str | None = None) -> list[str]:
         where = source or self.source
         return [f"{where}: {p.key}: {p.message}" for p in self.problems]
+
+
+class CrdMismatch(pulumi.RunError):
+    """AgentRuntimes the cluster's CRD would prune or reject; RunError: no traceback."""
+
+    def __init__(self, crd_file: str, lines: list[str]) -> None:
+        self.lines = lines
+        super().__init__(f"AgentRuntimes do not conform to {crd_file}:\n" + "\n".join(lines))
 
 
 def key_path(loc: Sequence[int | str]) -> str:

@@ -17,10 +17,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pulumi
 import yaml
 
-from components.config import ConfigError, Problem, StackConfig, key_path, stack_file
+from components.agent import planned_manifests
+from components.config import (
+    ConfigError,
+    CrdMismatch,
+    Problem,
+    StackConfig,
+    key_path,
+    stack_file,
+)
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]  # where `pulumi up` runs the program
 CONTEXT_HINT = "this CRD has spec.context: set omnia-agents:omniaVersion to 0.9.0-beta.17 or later"
@@ -266,16 +273,8 @@ def check_manifests(crd: Crd, manifests: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
-class CrdMismatch(pulumi.RunError):
-    """AgentRuntimes the cluster's CRD would prune or reject; RunError: no traceback."""
-
-    def __init__(self, crd_file: str, lines: list[str]) -> None:
-        self.lines = lines
-        super().__init__(f"AgentRuntimes do not conform to {crd_file}:\n" + "\n".join(lines))
-
-
-def require_conformance(config: StackConfig, manifests: list[dict[str, Any]]) -> None:
-    """Stop the program before any AgentRuntime is registered when the CRD would refuse one."""
+def require_conformance(config: StackConfig) -> None:
+    """Stop the program before anything is registered when the CRD would refuse an agent."""
     if config.crd_file is None:
         return
     path = Path(config.crd_file)
@@ -283,6 +282,6 @@ def require_conformance(config: StackConfig, manifests: list[dict[str, Any]]) ->
         crd = Crd.from_file(path if path.is_absolute() else PROJECT_ROOT / path, config.crd_file)
     except CrdFileError as err:
         raise ConfigError(stack_file(), [Problem(key_path(("crdFile",)), str(err))]) from None
-    lines = check_manifests(crd, manifests)
+    lines = check_manifests(crd, planned_manifests(config))
     if lines:
         raise CrdMismatch(config.crd_file, lines)

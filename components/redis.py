@@ -9,7 +9,9 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 
+from components.agent import credentials_digest
 from components.config import ImagesConfig, RedisConfig
+from components.session import CLIENT_LABEL
 
 CHART = "oci://registry-1.docker.io/bitnamicharts/redis"
 RELEASE = "redis"
@@ -17,8 +19,6 @@ PORT = 6379
 AUTH_SECRET = "redis-auth"
 AUTH_SECRET_KEY = "redis-password"
 PASSWORD_LENGTH = 40
-# Namespaces carrying this label may reach Redis; the NetworkPolicy admits no one else.
-CLIENT_LABEL = "omnia-agents/redis-client"
 ROTATION_ANNOTATION = "omnia-agents/password-rotation"
 # Durability, stated rather than inherited from chart defaults: every write goes to the AOF,
 # fsynced once a second, so a crash loses at most the last second. The crash test starts a
@@ -113,6 +113,9 @@ class RedisStore(pulumi.ComponentResource):
     host: str
     port: int
     url: pulumi.Output[str]
+    stamp: pulumi.Output[str]
+    protect: bool
+    namespace_name: str
 
     def __init__(
         self, name: str, config: RedisConfig, opts: pulumi.ResourceOptions | None = None
@@ -155,4 +158,8 @@ class RedisStore(pulumi.ComponentResource):
         url = self.password.result.apply(lambda pw: redis_url(pw, self.host, self.port))
         # Secret already through `result`; said again so no refactor can drop it.
         self.url = pulumi.Output.secret(url)
+        # One plain digest for every agent's pod annotation (see credentials_digest).
+        self.stamp = pulumi.Output.unsecret(url.apply(credentials_digest))
+        self.protect = keep
+        self.namespace_name = config.namespace
         self.register_outputs({"host": self.host, "port": self.port, "url": self.url})

@@ -8,6 +8,8 @@ from components.config import AgentConfig, SessionConfig, SessionField
 
 CREDENTIALS_SECRET = "redis-credentials"
 URL_KEY = "url"  # the operator always reads this key; the CRD's storeRef has only `name`
+# Namespaces carrying this label may reach Redis; the chart's NetworkPolicy admits no one else.
+CLIENT_LABEL = "omnia-agents/redis-client"
 
 
 def session_block(session: SessionConfig) -> dict[str, Any]:

@@ -7,7 +7,7 @@ import re
 import pytest
 
 import plan as harness
-from tests.conftest import expected_session, stack_config
+from tests.conftest import AGENT_RUNTIME, expected_session, stack_config
 
 TOKEN = re.compile(r"^omnia-agents:index:[A-Z][A-Za-z]+$")
 
@@ -18,9 +18,8 @@ def test_every_component_registers_outputs(stack) -> None:
     components = [r for r in plan.resources if r.type.startswith("omnia-agents:")]
     assert components
     assert {r.type for r in components} <= {
-        "omnia-agents:index:Agent",
+        "omnia-agents:index:AgentNamespace",
         "omnia-agents:index:RedisStore",
-        "omnia-agents:index:SessionCredentials",
     }
     for component in components:
         assert TOKEN.match(component.type)
@@ -35,6 +34,10 @@ def test_children_are_parented_and_named_after_their_component(prod_plan) -> Non
         parent = components[r.parent]  # every resource lives in one of our components
         if r.type == "kubernetes:helm.sh/v4:Chart":
             assert r.name == parent.name == "redis"  # the Helm release name
+        elif r.type == AGENT_RUNTIME:
+            # `<namespace>.<agent>`: a dot occurs in neither, so no two agents collide.
+            assert r.name == f"{parent.name}.{r.inputs['metadata']['name']}"
+            assert parent.name == r.inputs["metadata"]["namespace"]
         else:
             assert r.name.startswith(f"{parent.name}-"), (r.name, parent.name)
 
@@ -48,6 +51,13 @@ def test_runs_are_isolated_and_deterministic() -> None:
     redis_namespaces = {
         a["namespace"] for a in raw["agents"] if expected_session(raw, a)["type"] == "redis"
     }
-    # RedisStore and its 4 children; per redis namespace the component, Secret and label;
-    # per agent the component and its AgentRuntime.
-    assert len(first) == 5 + 3 * len(redis_namespaces) + 2 * len(raw["agents"])
+    namespaces = {a["namespace"] for a in raw["agents"]}
+    # RedisStore and its 4 children; a component per agent namespace; the Secret and label
+    # in each redis one; an AgentRuntime per agent.
+    assert len(first) == 5 + len(namespaces) + 2 * len(redis_namespaces) + len(raw["agents"])
+
+
+def test_harness_knows_the_program_s_agent_runtime_token() -> None:
+    from components.agent import API_VERSION, KIND
+
+    assert f"kubernetes:{API_VERSION}:{KIND}" == harness.AGENT_RUNTIME == AGENT_RUNTIME

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 import plan as harness
-from components.config import ConfigError
-from components.crd import CONTEXT_HINT, SESSION_HINT, Crd, CrdMismatch, Finding, check_manifests
+from components.config import ConfigError, CrdMismatch
+from components.crd import CONTEXT_HINT, SESSION_HINT, Crd, Finding, check_manifests
 from tests.conftest import stack_config
 
 CRDS = harness.ROOT.parent / "shared" / "omnia-crds"

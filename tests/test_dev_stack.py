@@ -25,14 +25,17 @@ def test_dev_session_blocks_are_memory_with_their_ttls(dev_plan) -> None:
     raw = stack_config("dev")
     blocks = {r.name: r.inputs["spec"]["session"] for r in dev_plan.find(AGENT_RUNTIME)}
     assert blocks == {
-        f"{a['namespace']}.{a['name']}-runtime": expected_session(raw, a) for a in raw["agents"]
+        f"{a['namespace']}.{a['name']}": expected_session(raw, a) for a in raw["agents"]
     }
     assert {b["type"] for b in blocks.values()} == {"memory"}
     assert raw["session"] == {"type": "memory", "ttl": "1h"}  # the brief's dev default
 
 
 def test_dev_registers_no_redis_resource(dev_plan) -> None:
-    assert {r.type for r in dev_plan.resources} == {"omnia-agents:index:Agent", AGENT_RUNTIME}
+    assert {r.type for r in dev_plan.resources} == {
+        "omnia-agents:index:AgentNamespace",
+        AGENT_RUNTIME,
+    }
     assert all(r.dependencies == [] for r in dev_plan.resources)
 
 

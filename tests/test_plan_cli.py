@@ -23,7 +23,7 @@ def test_yaml_stream_and_json_array_carry_the_same_items(capsys) -> None:
     assert {k for item in array for k in item} == {"type", "name", "inputs", "options"}
     raw = stack_config("prod")
     assert sorted(i["name"] for i in array if i["type"].endswith(":AgentRuntime")) == sorted(
-        f"{a['namespace']}.{a['name']}-runtime" for a in raw["agents"]
+        f"{a['namespace']}.{a['name']}" for a in raw["agents"]
     )
 
 
@@ -37,7 +37,7 @@ def test_dev_plan_as_a_process_shows_a_memory_session() -> None:
     )
     assert (done.returncode, done.stderr) == (0, "")
     items = list(yaml.safe_load_all(done.stdout))
-    runtime = next(i for i in items if i["name"] == "agents.support-runtime")
+    runtime = next(i for i in items if i["name"] == "agents.support")
     assert runtime["inputs"]["spec"]["session"] == {"type": "memory", "ttl": "1h"}
 
 

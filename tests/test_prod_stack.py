@@ -175,7 +175,7 @@ def test_first_preview_chart_values_are_fully_known() -> None:
     plan = harness.run_plan(harness.stack_file_for("prod"), unknown_computed=True)
     chart = harness.render(plan.one(CHART, "redis").inputs, show_secrets=True)
     assert harness.UNKNOWN not in json.dumps(chart)
-    creds = plan.one(SECRET, "agents-credentials-secret").inputs
+    creds = plan.one(SECRET, "agents-credentials").inputs
     assert harness.render(creds, show_secrets=True)["stringData"] == harness.UNKNOWN
 
 
@@ -203,10 +203,10 @@ def test_agents_in_the_redis_namespace_wait_for_it(write_stack) -> None:
     ]
     plan = harness.run_plan(write_stack(raw))
     namespace = plan.one(NAMESPACE, "redis-namespace").urn
-    same = plan.one(SECRET, f"{redis_ns}-credentials-secret")
+    same = plan.one(SECRET, f"{redis_ns}-credentials")
     assert same.inputs["metadata"] == {"name": "redis-credentials", "namespace": redis_ns}
     assert namespace in same.dependencies
     deps = {r.inputs["metadata"]["name"]: r.dependencies for r in plan.find(AGENT_RUNTIME)}
     assert namespace in deps["ops"] and namespace in deps["ops-cache"]
-    assert namespace not in plan.one(SECRET, "agents-credentials-secret").dependencies
+    assert namespace not in plan.one(SECRET, "agents-credentials").dependencies
     assert all(namespace not in deps[a["name"]] for a in stack_config("prod")["agents"])

@@ -50,7 +50,7 @@ def test_stateful_prod_resources_are_protected(prod_plan) -> None:
     raw = stack_config("prod")
     assert raw["redis"]["protect"] is True
     protected = {(r.type, r.name) for r in prod_plan.resources if r.protect}
-    credentials = {(SECRET, f"{ns}-credentials-secret") for ns in _redis_namespaces(raw)}
+    credentials = {(SECRET, f"{ns}-credentials") for ns in _redis_namespaces(raw)}
     assert protected == {
         (NAMESPACE, "redis-namespace"),
         (PASSWORD, "redis-password"),
@@ -111,12 +111,12 @@ def test_rotation_replaces_the_password_and_rolls_every_user(write_stack) -> Non
     assert after.one(PASSWORD, "redis-password").inputs["keepers"] == {"rotation": "2026-12"}
     a, b = _view(before), _view(after)
     redis_agents = {
-        f"{x['namespace']}.{x['name']}-runtime"
+        f"{x['namespace']}.{x['name']}"
         for x in raw["agents"]
         if expected_session(raw, x)["type"] == "redis"
     }
     changed = {name for name in a if a[name] != b[name]}
-    credentials = {f"{ns}-credentials-secret" for ns in _redis_namespaces(raw)}
+    credentials = {f"{ns}-credentials" for ns in _redis_namespaces(raw)}
     assert changed == {"redis-password", "redis-auth", "redis", *credentials, *redis_agents}
     assert b["redis-auth"] == {"redis-password": new}
     for name in credentials:
@@ -154,6 +154,6 @@ def test_the_url_stays_on_the_master_service_in_every_mode(topology, write_stack
     assert ("sentinel" in values) is topology["sentinel"]
     host = f"redis-master.{raw['redis']['namespace']}.svc:6379"
     for ns in _redis_namespaces(raw):
-        url = secret_value(plan.one(SECRET, f"{ns}-credentials-secret").inputs["stringData"])["url"]
+        url = secret_value(plan.one(SECRET, f"{ns}-credentials").inputs["stringData"])["url"]
         assert url.endswith(f"@{host}")
     assert plan.outputs["redis"] == {"host": host.rsplit(":", 1)[0], "port": 6379}

@@ -1,0 +1,83 @@
+"""Everything the program puts into one agent namespace.
+
+Its AgentRuntimes and, when an agent there uses Redis, the `redis-credentials` Secret (a
+SecretKeyRef is namespace-local) and the label the chart's NetworkPolicy admits. One component
+per namespace, not per agent: a component costs a registration, and stacks run hundreds of agents.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.agent import runtime_manifest
+from components.config import AgentConfig, SessionConfig, SessionField
+from components.session import CLIENT_LABEL, CREDENTIALS_SECRET, URL_KEY
+
+if TYPE_CHECKING:  # imported by the program only when a stack uses Redis
+    from components.redis import RedisStore
+
+
+class AgentNamespace(pulumi.ComponentResource):
+    """Creates nothing an agent needs after the agent: each AgentRuntime waits for its Secret.
+
+    Children are typed in __init__, not on the class: Pulumi evaluates a resource class's
+    annotations when it registers, and naming `k8s.core.v1` there loads that whole module
+    (a quarter second) in memory-only stacks that never use it.
+    """
+
+    def __init__(
+        self,
+        namespace: str,
+        agents: Sequence[tuple[AgentConfig, SessionConfig]],
+        field: SessionField,
+        store: RedisStore | None = None,
+        stamp_pods: bool = False,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        """`stamp_pods`: the release has extraPodAnnotations, so pods roll with the password."""
+        super().__init__("omnia-agents:index:AgentNamespace", namespace, None, opts)
+        name = namespace
+        # The Redis namespace is the one namespace the program creates: wait for it there.
+        first: list[pulumi.Resource] = []
+        if store is not None and store.namespace_name == namespace:
+            first = [store.namespace]
+        self.secret: k8s.core.v1.Secret | None = None
+        self.label: k8s.core.v1.NamespacePatch | None = None
+        for_redis: list[pulumi.Resource] = []
+        if any(session.type == "redis" for _, session in agents):
+            if store is None:
+                raise ValueError(f"agents in {namespace} use redis sessions but no store exists")
+            self.secret = k8s.core.v1.Secret(
+                f"{name}-credentials",
+                metadata={"name": CREDENTIALS_SECRET, "namespace": namespace},
+                string_data={URL_KEY: store.url},  # the Kubernetes SDK sends it as a secret
+                opts=pulumi.ResourceOptions(parent=self, depends_on=first, protect=store.protect),
+            )
+            # A server-side-apply patch: labels a namespace we do not own, and only that label.
+            self.label = k8s.core.v1.NamespacePatch(
+                f"{name}-label",
+                metadata={"name": namespace, "labels": {CLIENT_LABEL: "true"}},
+                opts=pulumi.ResourceOptions(parent=self, depends_on=first),
+            )
+            for_redis = [self.secret, self.label, store.chart]
+        self.runtimes: dict[str, k8s.apiextensions.CustomResource] = {}
+        for agent, session in agents:
+            redis = session.type == "redis"
+            stamp = store.stamp if redis and stamp_pods and store is not None else None
+            manifest = runtime_manifest(agent, session, field, stamp)
+            # `<namespace>.<agent>`: a dot cannot occur in either, so names never collide.
+            self.runtimes[agent.name] = k8s.apiextensions.CustomResource(
+                f"{name}.{agent.name}",
+                api_version=manifest["apiVersion"],
+                kind=manifest["kind"],
+                metadata=manifest["metadata"],
+                spec=manifest["spec"],
+                opts=pulumi.ResourceOptions(
+                    parent=self, depends_on=first + (for_redis if redis else [])
+                ),
+            )
+        self.register_outputs({"namespace": namespace, "agents": sorted(self.runtimes)})
