@@ -21,6 +21,7 @@ import pulumi.runtime
 from pulumi.output import Unknown
 from pulumi.runtime import rpc, settings
 from pulumi.runtime.mocks import MockMonitor
+from pulumi.runtime.proto import resource_pb2
 from pulumi.runtime.stack import run_in_stack
 from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
@@ -176,6 +177,17 @@ class RecordingMonitor(MockMonitor):
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
         response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
         _THREAD_LOOPS.add(_ensure_event_loop())  # type: ignore[no-untyped-call]
+        if request.additionalSecretOutputs:
+            # The engine marks these outputs secret (RandomPassword's `result`); so must we.
+            state = rpc.deserialize_properties(response.object)
+            for key in request.additionalSecretOutputs:
+                if key in state:
+                    state[key] = rpc.wrap_rpc_secret(state[key])
+            response = resource_pb2.RegisterResourceResponse(
+                urn=response.urn,
+                id=response.id,
+                object=_sync_await(rpc.serialize_properties(state, {})),
+            )
         if request.type != "pulumi:pulumi:Stack":
             self.plan.resources.append(
                 Registration(
@@ -206,15 +218,17 @@ def run_program(
     stack: str,
     unknown_computed: bool = False,
     into: Plan | None = None,
+    secret_keys: list[str] | None = None,
 ) -> Plan:
     """Run `program` as `pulumi preview` would, with fresh runtime state and this config.
 
-    `into` receives the registrations even when the program fails part-way.
+    `into` receives the registrations even when the program fails part-way; `secret_keys` are
+    config keys handed over as set with `--secret`.
     """
     plan = into if into is not None else Plan(stack=stack)
     mocks = PlanMocks(stack, unknown_computed)
     # Fresh runtime state per run: config, root stack, pending outputs.
-    pulumi.runtime.set_all_config(config, [])
+    pulumi.runtime.set_all_config(config, secret_keys or [])
     settings.ROOT.set(None)
     pulumi.runtime.set_mocks(
         mocks, project=project, stack=stack, preview=True, monitor=RecordingMonitor(mocks, plan)

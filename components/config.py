@@ -372,14 +372,23 @@ def parse_config(
 ) -> StackConfig:
     """Validate omnia-agents:* keys (prefix removed); raise ConfigError listing every problem.
 
-    `secret_keys`: keys set with `--secret`, whose values messages must not repeat.
+    `secret_keys`: keys set with `--secret`. They are refused: nothing here is a secret, and the
+    program writes these values in clear into resource inputs and stack outputs. Messages
+    never repeat their values.
     """
-    problems = []
+    problems = [
+        Problem(
+            key_path((key,)),
+            "is set as a secret, but its value would be written in clear into resources and "
+            "outputs: omnia-agents settings hold no secrets; set it without --secret",
+        )
+        for key in sorted(secret_keys)
+    ]
     config = None
     try:
         config = StackConfig.model_validate(dict(raw))
     except ValidationError as err:
-        problems = [_problem(e, secret_keys) for e in err.errors()]
+        problems += [_problem(e, secret_keys) for e in err.errors()]
     problems += _cross_checks(raw)
     if problems or config is None:
         raise ConfigError(source, problems)

@@ -36,6 +36,10 @@ SESSION_HINT = (
     "(e.g. 0.9.0-beta.16)"
 )
 
+CEL_SKIPPED = (
+    "some validation rules were not checked because the object was invalid; "
+    "correct the existing errors to complete validation"
+)
 # Every object keeps these whatever the schema says (the server handles metadata itself).
 _ROOT_KEEP = {"apiVersion", "kind", "metadata"}
 
@@ -87,6 +91,9 @@ def _prune(value: Any, schema: dict[str, Any], path: str, found: list[Finding]) 
         embedded = path == "" or schema.get("x-kubernetes-embedded-resource", False)
         kept: dict[str, Any] = {}
         for key, item in value.items():
+            sub = properties.get(key, extra if isinstance(extra, dict) else None)
+            if item is None and sub is not None and not sub.get("nullable", False):
+                continue  # the server drops a null the schema does not allow; defaults follow
             if embedded and key in _ROOT_KEEP:
                 kept[key] = item
             elif key in properties:
@@ -144,20 +151,80 @@ def _json_schema(schema: Any) -> Any:
 _REQUIRED = re.compile(r"^'(.+)' is a required property$")
 
 
-def _schema_findings(obj: dict[str, Any], schema: dict[str, Any]) -> list[Finding]:
+def _whole_number(checker: Any, value: Any) -> bool:
+    """The server's JSON decoding accepts 3.0 for an integer field; draft 4 alone does not."""
+    if isinstance(value, bool):
+        return False
+    return isinstance(value, int) or (isinstance(value, float) and value.is_integer())
+
+
+def _schema_findings(obj: dict[str, Any], schema: dict[str, Any]) -> tuple[list[Finding], bool]:
+    """Schema errors, and whether any is a type error (the server then skips CEL)."""
     import jsonschema  # deferred: only a stack that checks CRDs pays for it
 
-    validator = jsonschema.Draft4Validator(_json_schema(schema))
+    base = jsonschema.Draft4Validator
+    validator_class = jsonschema.validators.extend(  # type: ignore[no-untyped-call]
+        base, type_checker=base.TYPE_CHECKER.redefine("integer", _whole_number)
+    )
+    validator = validator_class(_json_schema(schema))
     found = []
+    type_errors = False
     for error in sorted(validator.iter_errors(obj), key=lambda e: list(e.absolute_path)):
         path = ""
         for part in error.absolute_path:
             path = _join(path, part)
         message = error.message
+        type_errors = type_errors or error.validator == "type"
         missing = _REQUIRED.match(message) if error.validator == "required" else None
         if missing:
             path, message = _join(path, missing.group(1)), "required field is missing"
         found.append(Finding(path or "(object)", message))
+    return found + _list_findings(obj, schema, ""), type_errors
+
+
+def _children(value: Any, schema: dict[str, Any], path: str) -> Iterator[tuple[Any, Any, str]]:
+    """The values right below `value` that the schema describes: (value, its schema, path)."""
+    if isinstance(value, dict):
+        properties = schema.get("properties") or {}
+        extra = schema.get("additionalProperties")
+        for key, item in value.items():
+            sub = properties.get(key) or (extra if isinstance(extra, dict) else None)
+            if sub is not None:
+                yield item, sub, _join(path, key)
+    elif isinstance(value, list) and isinstance(schema.get("items"), dict):
+        for i, item in enumerate(value):
+            yield item, schema["items"], _join(path, i)
+
+
+def _identity(item: Any, kind: Any, keys: list[str]) -> str | None:
+    """What must be unique in an x-kubernetes-list-type set (the item) or map (its keys)."""
+    if kind == "set":
+        return repr(item)
+    if kind == "map" and isinstance(item, dict):
+        return repr([item.get(k) for k in keys])
+    return None
+
+
+def _list_findings(value: Any, schema: dict[str, Any], path: str) -> list[Finding]:
+    """x-kubernetes-list-type set and map: no duplicate items, no duplicate keys."""
+    found = []
+    if isinstance(value, list):
+        kind = schema.get("x-kubernetes-list-type")
+        keys = schema.get("x-kubernetes-list-map-keys") or []
+        seen: dict[str, int] = {}
+        for i, item in enumerate(value):
+            identity = _identity(item, kind, keys)
+            if identity is None:
+                continue
+            if identity in seen:
+                what = f"{', '.join(keys)} " if kind == "map" else ""
+                found.append(
+                    Finding(_join(path, i), f"Duplicate value: {what}as in [{seen[identity]}]")
+                )
+            else:
+                seen[identity] = i
+    for item, sub, where in _children(value, schema, path):
+        found += _list_findings(item, sub, where)
     return found
 
 
@@ -167,16 +234,8 @@ def _rules(
     """Each CEL rule with the value it judges, for values present in the object."""
     for rule in schema.get("x-kubernetes-validations") or []:
         yield path, value, rule
-    if isinstance(value, dict):
-        properties = schema.get("properties") or {}
-        extra = schema.get("additionalProperties")
-        for key, item in value.items():
-            sub = properties.get(key) or (extra if isinstance(extra, dict) else None)
-            if sub is not None:
-                yield from _rules(item, sub, _join(path, key))
-    elif isinstance(value, list) and isinstance(schema.get("items"), dict):
-        for i, item in enumerate(value):
-            yield from _rules(item, schema["items"], _join(path, i))
+    for item, sub, where in _children(value, schema, path):
+        yield from _rules(item, sub, where)
 
 
 def _cel_findings(obj: dict[str, Any], schema: dict[str, Any]) -> list[Finding]:
@@ -251,8 +310,12 @@ class Crd:
         found: list[Finding] = []
         pruned = _prune(copy.deepcopy(obj), schema, "", found)
         defaulted = _default(pruned, schema)
-        found += _schema_findings(defaulted, schema)
-        found += _cel_findings(defaulted, schema)
+        schema_errors, type_errors = _schema_findings(defaulted, schema)
+        found += schema_errors
+        if type_errors:  # CEL would see values of the wrong type: the server stops here too
+            found.append(Finding("(object)", CEL_SKIPPED))
+        else:
+            found += _cel_findings(defaulted, schema)
         return found
 
 

@@ -74,6 +74,11 @@ def expected_session(raw: dict[str, Any], agent: dict[str, Any]) -> dict[str, An
     return block
 
 
+def redis_namespaces(raw: dict[str, Any]) -> set[str]:
+    """Namespaces holding at least one redis-session agent, by the brief's rule."""
+    return {a["namespace"] for a in raw["agents"] if expected_session(raw, a)["type"] == "redis"}
+
+
 def context_era(raw: dict[str, Any], version: str = "0.9.0-beta.17") -> dict[str, Any]:
     """A stack file's config moved to a 0.9.0-beta.17+ release (`facade` became `facades`)."""
     raw = copy.deepcopy(raw)

@@ -7,7 +7,7 @@ import re
 import pytest
 
 import plan as harness
-from tests.conftest import AGENT_RUNTIME, expected_session, stack_config
+from tests.conftest import AGENT_RUNTIME, redis_namespaces, stack_config
 
 TOKEN = re.compile(r"^omnia-agents:index:[A-Z][A-Za-z]+$")
 
@@ -48,13 +48,10 @@ def test_runs_are_isolated_and_deterministic() -> None:
     again = harness.run_plan(harness.stack_file_for("prod")).items(show_secrets=True)
     assert first == again
     raw = stack_config("prod")
-    redis_namespaces = {
-        a["namespace"] for a in raw["agents"] if expected_session(raw, a)["type"] == "redis"
-    }
     namespaces = {a["namespace"] for a in raw["agents"]}
     # RedisStore and its 4 children; a component per agent namespace; the Secret and label
     # in each redis one; an AgentRuntime per agent.
-    assert len(first) == 5 + len(namespaces) + 2 * len(redis_namespaces) + len(raw["agents"])
+    assert len(first) == 5 + len(namespaces) + 2 * len(redis_namespaces(raw)) + len(raw["agents"])
 
 
 def test_harness_knows_the_program_s_agent_runtime_token() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import runpy
 from typing import Any
 
 import pytest
@@ -10,6 +11,7 @@ import yaml
 
 import plan as harness
 from components.config import STACK_CONFIG_DIR, ConfigError, parse_config
+from harness import run_program
 from tests.conftest import stack_config
 
 
@@ -92,23 +94,56 @@ def test_all_problems_are_reported_together() -> None:
     ]
 
 
-def test_values_of_secret_keys_are_never_repeated() -> None:
+def test_secret_keys_are_refused_and_never_echoed() -> None:
+    refused = (
+        "s: omnia-agents:redis: is set as a secret, but its value would be written in clear "
+        "into resources and outputs: omnia-agents settings hold no secrets; set it without --secret"
+    )
     raw = {
         "session": {"type": "memory"},
         "agents": [{"name": "a"}],
-        "redis": {"chartVersion": "hunter2-pw"},
+        "redis": {"chartVersion": "1.0.0"},
     }
+    with pytest.raises(ConfigError) as caught:
+        parse_config(raw, "s", secret_keys=frozenset({"redis"}))
+    assert caught.value.lines() == [refused]
+    raw["redis"] = {"chartVersion": "hunter2-pw"}
     with pytest.raises(ConfigError) as caught:
         parse_config(raw, "s", secret_keys=frozenset({"redis"}))
     assert "hunter2" not in str(caught.value)
     assert caught.value.lines() == [
-        "s: omnia-agents:redis.chartVersion: [secret] is not an exact version (x.y.z, e.g. '22.0.7'); pin one"
+        refused,
+        "s: omnia-agents:redis.chartVersion: [secret] is not an exact version (x.y.z, e.g. '22.0.7'); pin one",
     ]
     with pytest.raises(ConfigError) as caught:
         parse_config({**raw, "redis": {"chartVersion": 22}}, "s", secret_keys=frozenset({"redis"}))
-    assert caught.value.lines() == [
+    assert caught.value.lines()[1] == (
         "s: omnia-agents:redis.chartVersion: Input should be a valid string (got [secret])"
+    )
+
+
+def test_secret_config_reaching_the_program_is_refused(write_stack) -> None:
+    """As `pulumi config set --secret` hands a key to the program: listed as a secret key."""
+    config = harness.read_stack_config(write_stack(_base()), "omnia-agents")
+    plan = harness.Plan(stack="t")
+
+    def program() -> None:
+        runpy.run_path(str(harness.ROOT / "__main__.py"), run_name="__main__")
+
+    with pytest.raises(ConfigError) as caught:
+        run_program(
+            program,
+            config,
+            project="omnia-agents",
+            stack="t",
+            into=plan,
+            secret_keys=["omnia-agents:redis"],
+        )
+    assert [(p.key, p.message.split(",")[0]) for p in caught.value.problems] == [
+        ("omnia-agents:redis", "is set as a secret")
     ]
+    assert caught.value.source == "stacks/Pulumi.t.yaml"
+    assert plan.resources == []
 
 
 def test_snake_case_spellings_are_unknown_keys() -> None:

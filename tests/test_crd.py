@@ -10,7 +10,7 @@ import pytest
 
 import plan as harness
 from components.config import ConfigError, CrdMismatch
-from components.crd import CONTEXT_HINT, SESSION_HINT, Crd, Finding, check_manifests
+from components.crd import CEL_SKIPPED, CONTEXT_HINT, SESSION_HINT, Crd, Finding, check_manifests
 from tests.conftest import stack_config
 
 CRDS = harness.ROOT.parent / "shared" / "omnia-crds"
@@ -188,7 +188,39 @@ CASES = [
     (
         "v0.9.0-beta.16",
         {"session": {"type": "redis", "ttl": 3600}},
-        [Finding("spec.session.ttl", "3600 is not of type 'string'")],
+        # A type error stops validation before CEL, as on the server.
+        [
+            Finding("spec.session.ttl", "3600 is not of type 'string'"),
+            Finding("(object)", CEL_SKIPPED),
+        ],
+    ),
+    (
+        "v0.9.0-beta.16",
+        {"facade": {"type": "websocket", "port": None}},  # dropped, then defaulted: accepted
+        [],
+    ),
+    (
+        "v0.9.0-beta.16",
+        {"facade": {"type": "websocket", "port": 8080.0}},  # a whole number decodes as integer
+        [],
+    ),
+    (
+        "v0.9.0-beta.16",
+        {"facade": {"type": "websocket", "port": 80.5}},
+        [
+            Finding("spec.facade.port", "80.5 is not of type 'integer'"),
+            Finding("(object)", CEL_SKIPPED),
+        ],
+    ),
+    (
+        "v0.9.0-beta.16",
+        {
+            "providers": [
+                {"name": "default", "providerRef": {"name": "a"}},
+                {"name": "default", "providerRef": {"name": "b"}},
+            ]
+        },
+        [Finding("spec.providers[1]", "Duplicate value: name as in [0]")],
     ),
     (
         "v0.9.0-beta.16",

@@ -21,15 +21,12 @@ from tests.conftest import (
     expected_spec,
     expected_url,
     planned_password,
+    redis_namespaces,
     secret_value,
     stack_config,
 )
 
 _password = planned_password
-
-
-def _redis_namespaces(raw: dict[str, Any]) -> set[str]:
-    return {a["namespace"] for a in raw["agents"] if expected_session(raw, a)["type"] == "redis"}
 
 
 def _host(raw: dict[str, Any]) -> str:
@@ -40,7 +37,7 @@ def test_the_prod_file_exercises_both_session_types() -> None:
     raw = stack_config("prod")
     types = {expected_session(raw, a)["type"] for a in raw["agents"]}
     assert types == {"redis", "memory"}
-    memory_only = {a["namespace"] for a in raw["agents"]} - _redis_namespaces(raw)
+    memory_only = {a["namespace"] for a in raw["agents"]} - redis_namespaces(raw)
     assert memory_only  # a namespace that must get no credentials Secret
 
 
@@ -93,7 +90,7 @@ def test_credentials_secret_only_where_a_redis_agent_lives(prod_plan) -> None:
         r for r in prod_plan.find(SECRET) if r.inputs["metadata"]["name"] == "redis-credentials"
     ]
     namespaces = [r.inputs["metadata"]["namespace"] for r in creds]
-    assert sorted(namespaces) == sorted(_redis_namespaces(raw))
+    assert sorted(namespaces) == sorted(redis_namespaces(raw))
     password = _password(prod_plan)
     for secret in creds:
         data = secret_value(secret.inputs["stringData"])
@@ -187,7 +184,7 @@ def test_plan_json_has_no_clear_text_secret(capsys) -> None:
     items = json.loads(out)
     assert password not in out and password not in err
     secrets = [i for i in items if i["type"] == SECRET]
-    assert len(secrets) == 1 + len(_redis_namespaces(stack_config("prod")))
+    assert len(secrets) == 1 + len(redis_namespaces(stack_config("prod")))
     assert all(i["inputs"]["stringData"] == "[secret]" for i in secrets)
     assert harness.main(["prod", "--format", "json", "--show-secrets"]) == 0
     shown, _ = capsys.readouterr()

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 
 import pytest
+from pulumi.runtime import rpc
 
 import plan as harness
 from tests.conftest import (
@@ -16,16 +18,14 @@ from tests.conftest import (
     PATCH,
     SECRET,
     expected_session,
+    expected_url,
     planned_password,
+    redis_namespaces,
     secret_value,
     stack_config,
 )
 
 CLIENT_LABEL = "omnia-agents/redis-client"
-
-
-def _redis_namespaces(raw) -> set[str]:
-    return {a["namespace"] for a in raw["agents"] if expected_session(raw, a)["type"] == "redis"}
 
 
 def test_network_policy_admits_exactly_the_labelled_agent_namespaces(prod_plan) -> None:
@@ -39,10 +39,10 @@ def test_network_policy_admits_exactly_the_labelled_agent_namespaces(prod_plan) 
         meta = patch.inputs["metadata"]
         assert set(meta) == {"name", "labels"}  # a patch: nothing but the label
         labelled[meta["name"]] = meta["labels"]
-    assert set(labelled) == _redis_namespaces(raw)
+    assert set(labelled) == redis_namespaces(raw)
     for labels in labelled.values():
         assert labels == selector == {CLIENT_LABEL: "true"}
-    memory_only = {a["namespace"] for a in raw["agents"]} - _redis_namespaces(raw)
+    memory_only = {a["namespace"] for a in raw["agents"]} - redis_namespaces(raw)
     assert memory_only and not memory_only & set(labelled)
 
 
@@ -50,7 +50,7 @@ def test_stateful_prod_resources_are_protected(prod_plan) -> None:
     raw = stack_config("prod")
     assert raw["redis"]["protect"] is True
     protected = {(r.type, r.name) for r in prod_plan.resources if r.protect}
-    credentials = {(SECRET, f"{ns}-credentials") for ns in _redis_namespaces(raw)}
+    credentials = {(SECRET, f"{ns}-credentials") for ns in redis_namespaces(raw)}
     assert protected == {
         (NAMESPACE, "redis-namespace"),
         (PASSWORD, "redis-password"),
@@ -116,7 +116,7 @@ def test_rotation_replaces_the_password_and_rolls_every_user(write_stack) -> Non
         if expected_session(raw, x)["type"] == "redis"
     }
     changed = {name for name in a if a[name] != b[name]}
-    credentials = {f"{ns}-credentials" for ns in _redis_namespaces(raw)}
+    credentials = {f"{ns}-credentials" for ns in redis_namespaces(raw)}
     assert changed == {"redis-password", "redis-auth", "redis", *credentials, *redis_agents}
     assert b["redis-auth"] == {"redis-password": new}
     for name in credentials:
@@ -125,14 +125,18 @@ def test_rotation_replaces_the_password_and_rolls_every_user(write_stack) -> Non
     assert values["replica"]["podAnnotations"] == {"omnia-agents/password-rotation": "2026-12"}
 
 
-def test_agent_stamp_is_a_hash_not_the_secret(prod_plan) -> None:
-    password = planned_password(prod_plan)
+def test_agent_stamp_is_the_credentials_digest_in_clear(prod_plan) -> None:
+    raw = stack_config("prod")
+    digest = hashlib.sha256(expected_url(raw, planned_password(prod_plan)).encode()).hexdigest()
+    stamped = 0
     for runtime in prod_plan.find(AGENT_RUNTIME):
         annotations = runtime.inputs["spec"].get("extraPodAnnotations")
         if annotations:
             stamp = annotations["omnia-agents/credentials-hash"]
-            assert isinstance(stamp, str) and len(stamp) == 16  # plain: reviewable in a diff
-            assert password not in stamp
+            assert not rpc.is_rpc_secret(stamp)  # plain: reviewable in a diff, not a secret
+            assert stamp == digest[:16]
+            stamped += 1
+    assert stamped == sum(expected_session(raw, a)["type"] == "redis" for a in raw["agents"])
 
 
 @pytest.mark.parametrize(
@@ -153,7 +157,7 @@ def test_the_url_stays_on_the_master_service_in_every_mode(topology, write_stack
     assert values["architecture"] == topology["architecture"]
     assert ("sentinel" in values) is topology["sentinel"]
     host = f"redis-master.{raw['redis']['namespace']}.svc:6379"
-    for ns in _redis_namespaces(raw):
+    for ns in redis_namespaces(raw):
         url = secret_value(plan.one(SECRET, f"{ns}-credentials").inputs["stringData"])["url"]
         assert url.endswith(f"@{host}")
     assert plan.outputs["redis"] == {"host": host.rsplit(":", 1)[0], "port": 6379}

@@ -6,6 +6,7 @@ import json
 import logging
 from urllib.parse import quote, unquote, urlsplit
 
+import pulumi
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -13,7 +14,7 @@ from redis.connection import parse_url
 
 import plan as harness
 from components.redis import redis_url
-from tests.conftest import planned_password
+from tests.conftest import PASSWORD, planned_password, secret_value
 
 
 def _forms(password: str) -> list[str]:
@@ -57,3 +58,19 @@ def test_any_password_survives_the_url(password: str) -> None:
         6379,
         password,
     )
+
+
+def test_harness_marks_secret_outputs_as_the_engine_does() -> None:
+    """RandomPassword declares `result` an additional secret output: derived values stay secret
+    even without the program's own Output.secret."""
+    import pulumi_random
+
+    from harness import run_program
+
+    def program() -> None:
+        password = pulumi_random.RandomPassword("pw", length=40, special=False)
+        pulumi.export("derived", password.result.apply(lambda p: f"x{p}"))
+
+    plan = run_program(program, {}, project="omnia-agents", stack="t")
+    derived = secret_value(plan.outputs["derived"])
+    assert derived == "x" + harness.mock_password("t/pw", plan.one(PASSWORD, "pw").inputs)
