@@ -14,6 +14,10 @@ if config.crd_file:
     require_conformance(config)
 
 store = None
+if config.redis and not config.redis_namespaces:
+    pulumi.log.warn(
+        "omnia-agents:redis is set, but no agent uses redis sessions: no Redis deployed"
+    )
 if config.redis and config.redis_namespaces:
     from components.redis import RELEASE, RedisStore  # a memory-only stack never loads Redis
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import plan as harness
 from components.agent import API_VERSION, KIND
 from tests.conftest import AGENT_RUNTIME, expected_session, stack_config
 
@@ -46,3 +47,11 @@ def test_dev_outputs_list_each_agent_and_no_redis(dev_plan) -> None:
         {"namespace": a["namespace"], "name": a["name"], "session": expected_session(raw, a)}
         for a in raw["agents"]
     ]
+
+
+def test_redis_settings_without_redis_agents_deploy_nothing_and_say_so(write_stack, caplog) -> None:
+    raw = stack_config("dev")
+    raw["redis"] = {"chartVersion": "22.0.5"}
+    plan = harness.run_plan(write_stack(raw))
+    assert {r.type for r in plan.resources} == {"omnia-agents:index:AgentNamespace", AGENT_RUNTIME}
+    assert "omnia-agents:redis is set, but no agent uses redis sessions" in caplog.text
