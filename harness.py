@@ -12,6 +12,7 @@ import hashlib
 import json
 import random
 import string
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,7 +22,6 @@ import pulumi.runtime
 from pulumi.output import Unknown
 from pulumi.runtime import rpc, settings
 from pulumi.runtime.mocks import MockMonitor
-from pulumi.runtime.proto import resource_pb2
 from pulumi.runtime.stack import run_in_stack
 from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
@@ -42,7 +42,6 @@ class Registration:
     name: str
     urn: str
     parent: str
-    custom: bool
     inputs: dict[str, Any]  # secrets still wrapped, as the monitor received them
     dependencies: list[str]
     protect: bool
@@ -137,17 +136,28 @@ def mock_password(seed: str, inputs: dict[str, Any]) -> str:
 
 
 class PlanMocks(pulumi.runtime.Mocks):
-    """Echo inputs as outputs; invent what a provider computes (a password)."""
+    """Echo inputs as outputs; invent what a provider computes (a password).
+
+    The stock monitor calls `new_resource` synchronously on the registering thread; a
+    thread-local carries what it leaves out of MockResourceArgs (the outputs the engine would
+    mark secret) in, and the inputs it already decoded back out to the recording monitor.
+    """
 
     def __init__(self, stack: str, unknown_computed: bool) -> None:
         self.stack = stack
         self.unknown_computed = unknown_computed  # a first preview: computed values not known
+        self.call_state = threading.local()
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        self.call_state.inputs = args.inputs
         state = dict(args.inputs)
         if args.typ in _COMPUTED and not self.unknown_computed:
             password = mock_password(f"{self.stack}/{args.name}", args.inputs)
             state.update(result=password, bcryptHash="mock-bcrypt-hash")
+        # The engine marks these outputs secret (RandomPassword's `result`); so must we.
+        for key in getattr(self.call_state, "secret_outputs", ()):
+            if key in state:
+                state[key] = rpc.wrap_rpc_secret(state[key])
         return f"{args.name}-id", state
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], None]:
@@ -172,22 +182,15 @@ class RecordingMonitor(MockMonitor):
 
     def __init__(self, mocks: PlanMocks, plan: Plan) -> None:
         super().__init__(mocks)
+        self.plan_mocks = mocks
         self.plan = plan
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
+        call = self.plan_mocks.call_state
+        call.secret_outputs = tuple(request.additionalSecretOutputs)
+        call.inputs = None
         response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
         _THREAD_LOOPS.add(_ensure_event_loop())  # type: ignore[no-untyped-call]
-        if request.additionalSecretOutputs:
-            # The engine marks these outputs secret (RandomPassword's `result`); so must we.
-            state = rpc.deserialize_properties(response.object)
-            for key in request.additionalSecretOutputs:
-                if key in state:
-                    state[key] = rpc.wrap_rpc_secret(state[key])
-            response = resource_pb2.RegisterResourceResponse(
-                urn=response.urn,
-                id=response.id,
-                object=_sync_await(rpc.serialize_properties(state, {})),
-            )
         if request.type != "pulumi:pulumi:Stack":
             self.plan.resources.append(
                 Registration(
@@ -195,8 +198,7 @@ class RecordingMonitor(MockMonitor):
                     name=request.name,
                     urn=response.urn,
                     parent=request.parent,
-                    custom=request.custom,
-                    inputs=rpc.deserialize_properties(request.object),
+                    inputs=call.inputs,  # as decoded for new_resource: not decoded twice
                     dependencies=list(request.dependencies),
                     protect=bool(request.protect),
                 )

@@ -7,6 +7,7 @@ what they assert is what `python plan.py STACK` shows.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import re
 import runpy
@@ -26,13 +27,12 @@ from harness import (  # noqa: E402  (re-exported: the tests reach the harness t
     SECRET,
     UNKNOWN,
     Plan,
-    Registration,
     mock_password,
     render,
     run_program,
 )
 
-__all__ = ["AGENT_RUNTIME", "SECRET", "UNKNOWN", "Plan", "Registration", "mock_password", "render"]
+__all__ = ["AGENT_RUNTIME", "SECRET", "UNKNOWN", "Plan", "mock_password", "render"]
 
 
 # libyaml when present (safe variants either way): a stack of 1000 agents parses 20x faster.
@@ -44,8 +44,9 @@ class StackFileError(Exception):
     """A stack file that cannot be read as Pulumi stack config."""
 
 
+@functools.cache
 def project_settings() -> tuple[str, Path]:
-    """Project name and stackConfigDir, from Pulumi.yaml as the CLI reads them."""
+    """Project name and stackConfigDir, from Pulumi.yaml as the CLI reads them (read once)."""
     project = yaml.load((ROOT / "Pulumi.yaml").read_text(encoding="utf-8"), Loader=_LOADER)
     return project["name"], ROOT / project.get("stackConfigDir", ".")
 

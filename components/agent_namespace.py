@@ -40,10 +40,9 @@ class AgentNamespace(pulumi.ComponentResource):
     ) -> None:
         """`stamp_pods`: the release has extraPodAnnotations, so pods roll with the password."""
         super().__init__("omnia-agents:index:AgentNamespace", namespace, None, opts)
-        name = namespace
         # The Redis namespace is the one namespace the program creates: wait for it there.
         first: list[pulumi.Resource] = []
-        if store is not None and store.namespace_name == namespace:
+        if store is not None and store.config.namespace == namespace:
             first = [store.namespace]
         self.secret: k8s.core.v1.Secret | None = None
         self.label: k8s.core.v1.NamespacePatch | None = None
@@ -52,14 +51,16 @@ class AgentNamespace(pulumi.ComponentResource):
             if store is None:
                 raise ValueError(f"agents in {namespace} use redis sessions but no store exists")
             self.secret = k8s.core.v1.Secret(
-                f"{name}-credentials",
+                f"{namespace}-credentials",
                 metadata={"name": CREDENTIALS_SECRET, "namespace": namespace},
                 string_data={URL_KEY: store.url},  # the Kubernetes SDK sends it as a secret
-                opts=pulumi.ResourceOptions(parent=self, depends_on=first, protect=store.protect),
+                opts=pulumi.ResourceOptions(
+                    parent=self, depends_on=first, protect=store.config.protect
+                ),
             )
             # A server-side-apply patch: labels a namespace we do not own, and only that label.
             self.label = k8s.core.v1.NamespacePatch(
-                f"{name}-label",
+                f"{namespace}-label",
                 metadata={"name": namespace, "labels": {CLIENT_LABEL: "true"}},
                 opts=pulumi.ResourceOptions(parent=self, depends_on=first),
             )
@@ -71,7 +72,7 @@ class AgentNamespace(pulumi.ComponentResource):
             manifest = runtime_manifest(agent, session, field, stamp)
             # `<namespace>.<agent>`: a dot cannot occur in either, so names never collide.
             self.runtimes[agent.name] = k8s.apiextensions.CustomResource(
-                f"{name}.{agent.name}",
+                f"{namespace}.{agent.name}",
                 api_version=manifest["apiVersion"],
                 kind=manifest["kind"],
                 metadata=manifest["metadata"],

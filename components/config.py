@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping, Sequence
+from functools import cached_property
 from typing import Annotated, Any, Literal, NamedTuple, get_args, get_origin
 
 import pulumi
@@ -92,9 +93,14 @@ def _exact_version(value: str) -> str:
     return value
 
 
+def _release(omnia_version: str) -> semver.Version:
+    """Omnia tags its releases `v0.9.0-beta.17`; SemVer orders the pre-releases."""
+    return semver.Version.parse(omnia_version.removeprefix("v"))
+
+
 def _omnia_version(value: str) -> str:
     try:
-        semver.Version.parse(value.removeprefix("v"))
+        _release(value)
     except ValueError:
         raise ValueError(
             f"{value!r} is not an Omnia release version (e.g. '0.9.0-beta.16')"
@@ -112,8 +118,7 @@ def session_field_for(omnia_version: str | None) -> SessionField:
     """spec.session before 0.9.0-beta.17 (and when the release is not given), then spec.context."""
     if omnia_version is None:
         return "session"
-    version = semver.Version.parse(omnia_version.removeprefix("v"))
-    return "context" if version >= CONTEXT_SINCE else "session"
+    return "context" if _release(omnia_version) >= CONTEXT_SINCE else "session"
 
 
 class _Model(BaseModel):
@@ -219,22 +224,27 @@ class StackConfig(_Model):
         """Whether agents can carry the credentials hash that rolls their pods."""
         if self.omnia_version is None:
             return False
-        return semver.Version.parse(self.omnia_version.removeprefix("v")) >= POD_ANNOTATIONS_SINCE
+        return _release(self.omnia_version) >= POD_ANNOTATIONS_SINCE
+
+    @cached_property
+    def _sessions(self) -> list[tuple[AgentConfig, SessionConfig]]:
+        # Merged once: the program, the CRD check and the outputs all ask, per agent.
+        return [(agent, agent.merged_session(self.session)) for agent in self.agents]
 
     def agent_sessions(self) -> list[tuple[AgentConfig, SessionConfig]]:
-        return [(agent, agent.merged_session(self.session)) for agent in self.agents]
+        return list(self._sessions)
 
     def agents_by_namespace(self) -> dict[str, list[tuple[AgentConfig, SessionConfig]]]:
         """Agents grouped by namespace, namespaces and agents in stack-file order."""
         groups: dict[str, list[tuple[AgentConfig, SessionConfig]]] = {}
-        for agent, session in self.agent_sessions():
+        for agent, session in self._sessions:
             groups.setdefault(agent.namespace, []).append((agent, session))
         return groups
 
-    @property
+    @cached_property
     def redis_namespaces(self) -> list[str]:
         """Agent namespaces that need the credentials Secret, in first-use order."""
-        found = [a.namespace for a, s in self.agent_sessions() if s.type == "redis"]
+        found = [a.namespace for a, s in self._sessions if s.type == "redis"]
         return list(dict.fromkeys(found))
 
 

@@ -114,8 +114,7 @@ class RedisStore(pulumi.ComponentResource):
     port: int
     url: pulumi.Output[str]
     stamp: pulumi.Output[str]
-    protect: bool
-    namespace_name: str
+    config: RedisConfig
 
     def __init__(
         self, name: str, config: RedisConfig, opts: pulumi.ResourceOptions | None = None
@@ -160,6 +159,5 @@ class RedisStore(pulumi.ComponentResource):
         self.url = pulumi.Output.secret(url)
         # One plain digest for every agent's pod annotation (see credentials_digest).
         self.stamp = pulumi.Output.unsecret(url.apply(credentials_digest))
-        self.protect = keep
-        self.namespace_name = config.namespace
+        self.config = config
         self.register_outputs({"host": self.host, "port": self.port, "url": self.url})
