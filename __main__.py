@@ -13,11 +13,10 @@ if config.crd_file:
 
     require_conformance(config)
 
+for warning in config.warnings():  # where the cluster will not do what the stack file says
+    pulumi.log.warn(warning)
+
 store = None
-if config.redis and not config.redis_namespaces:
-    pulumi.log.warn(
-        "omnia-agents:redis is set, but no agent uses redis sessions: no Redis deployed"
-    )
 if config.redis and config.redis_namespaces:
     from components.redis import RELEASE, RedisStore  # a memory-only stack never loads Redis
 
@@ -26,7 +25,5 @@ if config.redis and config.redis_namespaces:
     pulumi.export("redisUrl", store.url)
 
 for namespace, agents in config.agents_by_namespace().items():
-    AgentNamespace(namespace, agents, config.session_field, store, config.stamps_pods)
-pulumi.export(
-    "agents", [agent_summary(a, s, config.session_field) for a, s in config.agent_sessions()]
-)
+    AgentNamespace(namespace, agents, config.release, store)
+pulumi.export("agents", [agent_summary(a, s, config.release) for a, s in config.agent_sessions()])

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import functools
 import json
+import logging
 import re
 import runpy
 import sys
@@ -138,6 +139,11 @@ def main(argv: list[str] | None = None) -> int:
             crd = Crd.from_file(args.crd)
         except CrdFileError as err:
             return _fail([str(err)], 2)
+    # The program's pulumi.log.warn reaches the mocks' logger: say it on stderr as the CLI would.
+    warnings = logging.StreamHandler(sys.stderr)
+    warnings.setLevel(logging.WARNING)
+    warnings.setFormatter(logging.Formatter("warning: %(message)s"))
+    logging.getLogger().addHandler(warnings)
     try:
         plan = run_plan(path, args.stack)
     except StackFileError as err:
@@ -146,6 +152,8 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(err.lines(where), 2)
     except CrdMismatch as err:  # the stack's own omnia-agents:crdFile check
         return _fail(err.lines, 1)
+    finally:
+        logging.getLogger().removeHandler(warnings)
     items = plan.items(args.show_secrets)
     if args.format == "json":
         print(json.dumps(items, indent=2))

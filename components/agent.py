@@ -7,7 +7,8 @@ from typing import Any
 
 import pulumi
 
-from components.config import AgentConfig, SessionConfig, SessionField, StackConfig
+from components.config import AgentConfig, SessionConfig, StackConfig
+from components.releases import Release
 from components.session import agent_spec, session_block
 
 API_VERSION = "omnia.altairalabs.ai/v1alpha1"
@@ -24,12 +25,15 @@ def credentials_digest(url: str) -> str:
 def runtime_manifest(
     agent: AgentConfig,
     session: SessionConfig,
-    field: SessionField,
+    release: Release,
     stamp: pulumi.Input[str] | None = None,
 ) -> dict[str, Any]:
-    """The object the API server receives; the CRD check judges exactly this."""
-    spec = agent_spec(agent, session, field)
-    if stamp is not None:
+    """The object the API server receives; the CRD check judges exactly this.
+
+    `stamp`: the credentials digest, for redis agents on releases with extraPodAnnotations.
+    """
+    spec = agent_spec(agent, session, release)
+    if stamp is not None and session.type == "redis" and release.pod_annotations:
         # A changed pod annotation is what makes the operator roll the agent's pods.
         spec["extraPodAnnotations"] = {
             **spec.get("extraPodAnnotations", {}),
@@ -46,17 +50,15 @@ def runtime_manifest(
 
 def planned_manifests(config: StackConfig) -> list[dict[str, Any]]:
     """Every agent's manifest as it will be applied, with stamps in their final shape."""
-    field = config.session_field
     return [
-        runtime_manifest(
-            a, s, field, _STAMP_SHAPE if config.stamps_pods and s.type == "redis" else None
-        )
-        for a, s in config.agent_sessions()
+        runtime_manifest(a, s, config.release, _STAMP_SHAPE) for a, s in config.agent_sessions()
     ]
 
 
-def agent_summary(
-    agent: AgentConfig, session: SessionConfig, field: SessionField
-) -> dict[str, Any]:
+def agent_summary(agent: AgentConfig, session: SessionConfig, release: Release) -> dict[str, Any]:
     """What the stack exports per agent."""
-    return {"namespace": agent.namespace, "name": agent.name, field: session_block(session)}
+    return {
+        "namespace": agent.namespace,
+        "name": agent.name,
+        release.block: session_block(session),
+    }

@@ -14,7 +14,8 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.agent import runtime_manifest
-from components.config import AgentConfig, SessionConfig, SessionField
+from components.config import AgentConfig, SessionConfig
+from components.releases import Release
 from components.session import CLIENT_LABEL, CREDENTIALS_SECRET, URL_KEY
 
 if TYPE_CHECKING:  # imported by the program only when a stack uses Redis
@@ -33,12 +34,11 @@ class AgentNamespace(pulumi.ComponentResource):
         self,
         namespace: str,
         agents: Sequence[tuple[AgentConfig, SessionConfig]],
-        field: SessionField,
+        release: Release,
         store: RedisStore | None = None,
-        stamp_pods: bool = False,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        """`stamp_pods`: the release has extraPodAnnotations, so pods roll with the password."""
+        """`release`: what the targeted Omnia release reads (block, URL wiring, pod stamps)."""
         super().__init__("omnia-agents:index:AgentNamespace", namespace, None, opts)
         # The Redis namespace is the one namespace the program creates: wait for it there.
         first: list[pulumi.Resource] = []
@@ -68,8 +68,8 @@ class AgentNamespace(pulumi.ComponentResource):
         self.runtimes: dict[str, k8s.apiextensions.CustomResource] = {}
         for agent, session in agents:
             redis = session.type == "redis"
-            stamp = store.stamp if redis and stamp_pods and store is not None else None
-            manifest = runtime_manifest(agent, session, field, stamp)
+            stamp = store.stamp if redis and store is not None else None
+            manifest = runtime_manifest(agent, session, release, stamp)
             # `<namespace>.<agent>`: a dot cannot occur in either, so names never collide.
             self.runtimes[agent.name] = k8s.apiextensions.CustomResource(
                 f"{namespace}.{agent.name}",

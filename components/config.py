@@ -6,6 +6,7 @@ is registered, with a message naming the stack file and the key.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from collections.abc import Mapping, Sequence
@@ -34,12 +35,18 @@ from pydantic import (
 )
 
 from components.duration import DurationError, parse_go_duration
+from components.releases import (
+    NEWEST_KNOWN,
+    RELEASES,
+    URL_ENV_NAMES,
+    Release,
+    first_with,
+    parse_version,
+    release_for,
+)
 
 PROJECT = "omnia-agents"
 STACK_CONFIG_DIR = "stacks"  # Pulumi.yaml's stackConfigDir; a test keeps the two in step.
-CONTEXT_SINCE = semver.Version.parse("0.9.0-beta.17")  # spec.session became spec.context
-# The oldest release known (shared CRDs) to have spec.extraPodAnnotations; 0.2.0-alpha.1 lacks it.
-POD_ANNOTATIONS_SINCE = semver.Version.parse("0.9.0-beta.16")
 
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _GO_UNITS = "ns, us, ms, s, m, h"
@@ -93,32 +100,20 @@ def _exact_version(value: str) -> str:
     return value
 
 
-def _release(omnia_version: str) -> semver.Version:
-    """Omnia tags its releases `v0.9.0-beta.17`; SemVer orders the pre-releases."""
-    return semver.Version.parse(omnia_version.removeprefix("v"))
-
-
 def _omnia_version(value: str) -> str:
     try:
-        _release(value)
+        parse_version(value)
     except ValueError:
         raise ValueError(
-            f"{value!r} is not an Omnia release version (e.g. '0.9.0-beta.16')"
+            f"{value!r} is not an Omnia release version (e.g. '0.9.0-beta.17')"
         ) from None
+    release_for(value)  # ValueError: older than any release the table knows
     return value
 
 
 DnsLabel = Annotated[StrictStr, AfterValidator(_dns_label)]
 GoDuration = Annotated[StrictStr, AfterValidator(_go_duration)]
 SessionType = Annotated[Literal["memory", "redis"], BeforeValidator(_session_type)]
-SessionField = Literal["session", "context"]
-
-
-def session_field_for(omnia_version: str | None) -> SessionField:
-    """spec.session before 0.9.0-beta.17 (and when the release is not given), then spec.context."""
-    if omnia_version is None:
-        return "session"
-    return "context" if _release(omnia_version) >= CONTEXT_SINCE else "session"
 
 
 class _Model(BaseModel):
@@ -215,16 +210,9 @@ class StackConfig(_Model):
     crd_file: StrictStr | None = Field(default=None, alias="crdFile")
 
     @property
-    def session_field(self) -> SessionField:
-        """Which spec key this Omnia release reads sessions from."""
-        return session_field_for(self.omnia_version)
-
-    @property
-    def stamps_pods(self) -> bool:
-        """Whether agents can carry the credentials hash that rolls their pods."""
-        if self.omnia_version is None:
-            return False
-        return _release(self.omnia_version) >= POD_ANNOTATIONS_SINCE
+    def release(self) -> Release:
+        """What the targeted Omnia release does with the session settings."""
+        return release_for(self.omnia_version)
 
     @cached_property
     def _sessions(self) -> list[tuple[AgentConfig, SessionConfig]]:
@@ -246,6 +234,39 @@ class StackConfig(_Model):
         """Agent namespaces that need the credentials Secret, in first-use order."""
         found = [a.namespace for a, s in self._sessions if s.type == "redis"]
         return list(dict.fromkeys(found))
+
+    def warnings(self) -> list[str]:
+        """Where the cluster will not do what the stack file says: one line each, per stack."""
+        found = []
+        if self.redis and not self.redis_namespaces:
+            found.append(
+                "omnia-agents:redis is set, but no agent uses redis sessions: no Redis deployed"
+            )
+        release = self.release
+        target = (
+            f"omnia {self.omnia_version}"
+            if self.omnia_version
+            else f"omnia (omniaVersion unset: a release before {first_with('context').first})"
+        )
+        for kind, period in (release.history or {}).items():
+            kept = parse_go_duration(period)
+            longer = [
+                f"{a.namespace}/{a.name} ({s.ttl})"
+                for a, s in self._sessions
+                if s.type == kind and parse_go_duration(s.ttl) > kept
+            ]
+            if longer:
+                # The facade resumes such a session after the store has dropped its history.
+                found.append(
+                    f"{target} keeps session history {period} ({kind}), shorter than ttl: "
+                    + ", ".join(longer)
+                )
+        if self.redis_namespaces and not release.pod_annotations:
+            found.append(
+                f"{target} has no spec.extraPodAnnotations: redis agents' pods do not restart "
+                "when the Redis password rotates; restart them by hand after a rotation"
+            )
+        return found
 
 
 class Problem(NamedTuple):
@@ -322,12 +343,7 @@ def _problem(error: Any, secret_keys: frozenset[str]) -> Problem:
     return Problem(key_path(loc), message)
 
 
-_ERA_FIELDS = {"session": ("facades", "context"), "context": ("facade", "session")}
-
-
-def _cross_checks(raw: Mapping[str, Any]) -> list[Problem]:
-    """Checks across keys, on the raw values so they are reported with every other problem."""
-    agents = [(i, a) for i, a in enumerate(raw.get("agents") or []) if isinstance(a, dict)]
+def _duplicates(agents: list[tuple[int, dict[str, Any]]]) -> list[Problem]:
     problems = []
     seen: dict[tuple[Any, Any], int] = {}
     for i, agent in agents:
@@ -340,26 +356,70 @@ def _cross_checks(raw: Mapping[str, Any]) -> list[Problem]:
                     f"duplicate agent {who[0]}/{who[1]} (first at agents[{first}])",
                 )
             )
-    version = raw.get("omniaVersion")
-    try:
-        field = session_field_for(version if isinstance(version, str) else None)
-    except ValueError:
-        field = None  # reported by the model
+    return problems
+
+
+def _foreign_facades(
+    agents: list[tuple[int, dict[str, Any]]], version: str | None, release: Release
+) -> list[Problem]:
+    """The other release's facade key: the CRD requires this one's and prunes the other."""
+    wrong = "facades" if release.facade == "facade" else "facade"
+    since = first_with("context").first
+    era = f"{since} or later" if wrong == "facades" else f"releases before {since}"
+    return [
+        Problem(
+            key_path(("agents", i, "spec", wrong)),
+            f"spec.{wrong} belongs to Omnia {era}, but omniaVersion {version or '(unset)'} "
+            f"selects spec.{release.block}: set omnia-agents:omniaVersion to the release the "
+            "cluster runs",
+        )
+        for i, agent in agents
+        if isinstance(agent.get("spec"), dict) and wrong in agent["spec"]
+    ]
+
+
+def _runtime_env(agents: list[tuple[int, dict[str, Any]]]) -> list[Problem]:
+    """`spec.runtime.extraEnv` must be mergeable, and must not set the Redis URL itself."""
+    problems = []
     for i, agent in agents:
         spec = agent.get("spec")
-        wrong = _ERA_FIELDS[field][0] if field else None
-        if wrong and isinstance(spec, dict) and wrong in spec:
-            era = (
-                "0.9.0-beta.17 or later" if wrong == "facades" else "releases before 0.9.0-beta.17"
-            )
+        runtime = spec.get("runtime") if isinstance(spec, dict) else None
+        where: tuple[int | str, ...] = ("agents", i, "spec", "runtime")
+        if runtime is None:
+            continue
+        if not isinstance(runtime, dict):
+            problems.append(Problem(key_path(where), "must be a mapping (AgentRuntime runtime)"))
+            continue
+        env = runtime.get("extraEnv")
+        if env is None:
+            continue
+        if not isinstance(env, list):
             problems.append(
-                Problem(
-                    key_path(("agents", i, "spec", wrong)),
-                    f"spec.{wrong} belongs to Omnia {era}, but omniaVersion "
-                    f"{version or '(unset)'} selects spec.{field}: set omnia-agents:omniaVersion "
-                    "to the release the cluster runs",
-                )
+                Problem(key_path((*where, "extraEnv")), "must be a list of {name, value}")
             )
+            continue
+        for j, entry in enumerate(env):
+            name = entry.get("name") if isinstance(entry, dict) else None
+            if name in URL_ENV_NAMES:
+                problems.append(
+                    Problem(
+                        key_path((*where, "extraEnv", j, "name")),
+                        f"{name} is the Redis URL the runtime reads: the operator (or this "
+                        "program, on releases whose operator does not) sets it from the "
+                        "redis-credentials Secret; remove it and set the agent's session instead",
+                    )
+                )
+    return problems
+
+
+def _cross_checks(raw: Mapping[str, Any]) -> list[Problem]:
+    """Checks across keys, on the raw values so they are reported with every other problem."""
+    agents = [(i, a) for i, a in enumerate(raw.get("agents") or []) if isinstance(a, dict)]
+    problems = _duplicates(agents) + _runtime_env(agents)
+    version = raw.get("omniaVersion")
+    version = version if isinstance(version, str) else None
+    with contextlib.suppress(ValueError):  # a bad omniaVersion is reported by the model
+        problems += _foreign_facades(agents, version, release_for(version))
     default = raw.get("session")
     default_type = default.get("type") if isinstance(default, dict) else None
     uses_redis = any(
@@ -367,6 +427,16 @@ def _cross_checks(raw: Mapping[str, Any]) -> list[Problem]:
         for _, a in agents
         if isinstance(a.get("session") or {}, dict)
     )
+    if uses_redis and "omniaVersion" not in raw:
+        ignoring = ", ".join(f"{r.first}..{r.last}" for r in RELEASES if r.url_wiring != "operator")
+        problems.append(
+            Problem(
+                key_path(("omniaVersion",)),
+                "is required when an agent uses redis sessions: Omnia releases differ in how "
+                f"the Redis URL reaches the agent ({ignoring} ignore storeRef and need it as "
+                f"runtime env), so set the release the cluster runs (e.g. '{NEWEST_KNOWN}')",
+            )
+        )
     if "redis" not in raw and uses_redis:
         problems.append(
             Problem(

@@ -28,12 +28,16 @@ from components.config import (
     key_path,
     stack_file,
 )
+from components.releases import first_with, last_with
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]  # where `pulumi up` runs the program
-CONTEXT_HINT = "this CRD has spec.context: set omnia-agents:omniaVersion to 0.9.0-beta.17 or later"
+CONTEXT_HINT = (
+    "this CRD has spec.context: set omnia-agents:omniaVersion to "
+    f"{first_with('context').first} or later"
+)
 SESSION_HINT = (
-    "this CRD has spec.session: set omnia-agents:omniaVersion below 0.9.0-beta.17 "
-    "(e.g. 0.9.0-beta.16)"
+    f"this CRD has spec.session: set omnia-agents:omniaVersion below {first_with('context').first}"
+    f" (e.g. {last_with('session').last})"
 )
 
 CEL_SKIPPED = (
@@ -90,7 +94,7 @@ def _prune(value: Any, schema: dict[str, Any], path: str, found: list[Finding]) 
         )
         embedded = path == "" or schema.get("x-kubernetes-embedded-resource", False)
         kept: dict[str, Any] = {}
-        for key, item in value.items():
+        for key, item in sorted(value.items()):  # reported in a stable order
             sub = properties.get(key, extra if isinstance(extra, dict) else None)
             if item is None and sub is not None and not sub.get("nullable", False):
                 continue  # the server drops a null the schema does not allow; defaults follow

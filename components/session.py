@@ -1,10 +1,11 @@
-"""The AgentRuntime session block, built the way the CRD's schema defines it."""
+"""The AgentRuntime session block, and the wiring a release needs to reach its store (pure)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from components.config import AgentConfig, SessionConfig, SessionField
+from components.config import AgentConfig, SessionConfig
+from components.releases import Release
 
 CREDENTIALS_SECRET = "redis-credentials"
 URL_KEY = "url"  # the operator always reads this key; the CRD's storeRef has only `name`
@@ -20,6 +21,23 @@ def session_block(session: SessionConfig) -> dict[str, Any]:
     return block
 
 
-def agent_spec(agent: AgentConfig, session: SessionConfig, field: SessionField) -> dict[str, Any]:
-    """The user's spec passed through, with the session block under this release's key."""
-    return {**agent.spec, field: session_block(session)}
+def url_env(release: Release) -> dict[str, Any]:
+    """The runtime's Redis URL, read from the credentials Secret by the kubelet."""
+    return {
+        "name": release.runtime_url_env,
+        "valueFrom": {"secretKeyRef": {"name": CREDENTIALS_SECRET, "key": URL_KEY}},
+    }
+
+
+def agent_spec(agent: AgentConfig, session: SessionConfig, release: Release) -> dict[str, Any]:
+    """The user's spec passed through, with the session block under this release's key.
+
+    Where the operator ignores `storeRef` (beta.1-beta.16) a redis agent also carries the URL
+    env itself, after the user's own runtime env; without it the runtime exits at start.
+    """
+    spec = {**agent.spec, release.block: session_block(session)}
+    if session.type == "redis" and release.url_wiring == "extra_env":
+        runtime = dict(spec.get("runtime") or {})
+        runtime["extraEnv"] = [*(runtime.get("extraEnv") or []), url_env(release)]
+        spec["runtime"] = runtime
+    return spec

@@ -94,21 +94,52 @@ def expected_url(raw: dict[str, Any], password: str) -> str:
     return f"redis://:{quote(password, safe='')}@{host}:6379"
 
 
+def omnia_era(version: str | None) -> str:
+    """../shared/omnia-releases.md's rows, by their boundaries (an unset version: `session`)."""
+    if version is None:
+        return "unset"
+    parsed = semver.Version.parse(version.removeprefix("v"))
+    if parsed < semver.Version.parse("0.9.0-beta.1"):
+        return "alpha"
+    if parsed <= semver.Version.parse("0.9.0-beta.16"):
+        return "beta"  # storeRef ignored: the runtime's URL must come as extraEnv
+    return "context"  # beta.17 and anything newer
+
+
 def expected_spec(
     raw: dict[str, Any], agent: dict[str, Any], password: str | None = None
 ) -> dict[str, Any]:
     """The brief's AgentRuntime spec: the user's spec, the session block under the release's
-    key, and (on releases with extraPodAnnotations) a hash of the credentials for redis agents."""
-    version = raw.get("omniaVersion")
-    parsed = semver.Version.parse(version.removeprefix("v")) if version else None
-    field = "context" if parsed and parsed >= semver.Version.parse("0.9.0-beta.17") else "session"
+    key, on beta.1-beta.16 the runtime's OMNIA_SESSION_URL from the credentials Secret after the
+    user's env, and (on releases with extraPodAnnotations) a hash of the credentials."""
+    era = omnia_era(raw.get("omniaVersion"))
+    field = "context" if era == "context" else "session"
     block = expected_session(raw, agent)
-    spec = {**agent.get("spec", {}), field: block}
-    if block["type"] == "redis" and parsed and parsed >= semver.Version.parse("0.9.0-beta.16"):
+    spec = copy.deepcopy({**agent.get("spec", {}), field: block})
+    if block["type"] == "redis" and era == "beta":
+        runtime = spec.setdefault("runtime", {})
+        runtime["extraEnv"] = [
+            *runtime.get("extraEnv", []),
+            {
+                "name": "OMNIA_SESSION_URL",
+                "valueFrom": {"secretKeyRef": {"name": "redis-credentials", "key": "url"}},
+            },
+        ]
+    if block["type"] == "redis" and era in ("beta", "context"):
         assert password is not None, "a redis agent's stamp needs the password"
         digest = hashlib.sha256(expected_url(raw, password).encode()).hexdigest()[:16]
         spec["extraPodAnnotations"] = {"omnia-agents/credentials-hash": digest}
     return spec
+
+
+def session_era(raw: dict[str, Any], version: str = "0.9.0-beta.16") -> dict[str, Any]:
+    """A stack file's config moved to a release before 0.9.0-beta.17 (`facades` -> `facade`)."""
+    raw = copy.deepcopy(raw)
+    raw["omniaVersion"] = version
+    for agent in raw["agents"]:
+        if "facades" in agent.get("spec", {}):
+            agent["spec"]["facade"] = agent["spec"].pop("facades")[0]
+    return raw
 
 
 def planned_password(plan: harness.Plan) -> str:

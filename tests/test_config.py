@@ -43,40 +43,68 @@ def test_real_prod_config_parses_to_its_values() -> None:
 
 
 def test_defaults() -> None:
-    config = parse_config(
+    config = parse_config({"session": {"type": "memory"}, "agents": [{"name": "a"}]}, "s")
+    assert config.agents[0].namespace == "default"
+    assert config.session.ttl == "24h"
+    assert config.omnia_version is None and config.release.block == "session"
+    redis = parse_config(
         {
+            "omniaVersion": "0.9.0-beta.17",
             "session": {"type": "redis"},
             "redis": {"chartVersion": "22.0.5"},
             "agents": [{"name": "a"}],
         },
         "s",
     )
-    assert config.agents[0].namespace == "default"
-    assert config.redis is not None and config.redis.namespace == "redis"
-    assert config.session.ttl == "24h"
-    assert config.omnia_version is None and config.session_field == "session"
+    assert redis.redis is not None and redis.redis.namespace == "redis"
+
+
+# From ../shared/omnia-releases.md's release table: spec block, facade key, how the Redis URL
+# reaches the runtime, extraPodAnnotations, and how long history is kept (None: `ttl`).
+_ALPHA = ("session", "facade", "operator", False, {"redis": "24h", "memory": "1h"})
+_BETA = ("session", "facade", "extra_env", True, {"redis": "24h", "memory": "1h"})
+_BETA17 = ("context", "facades", "operator", True, {"redis": "24h", "memory": "1h"})
+_HEAD = ("context", "facades", "operator", True, None)
 
 
 @pytest.mark.parametrize(
-    ("version", "field"),
+    ("version", "row"),
     [
-        (None, "session"),
-        ("0.2.0-alpha.1", "session"),
-        ("0.9.0-beta.9", "session"),  # numeric pre-release order: beta.9 < beta.17
-        ("0.9.0-beta.16", "session"),
-        ("0.9.0-beta.17", "context"),
-        ("0.9.0-beta.100", "context"),
-        ("0.9.0-rc.1", "context"),
-        ("0.9.0", "context"),
-        ("v0.10.2", "context"),
-        ("0.8.5", "session"),
+        ("0.2.0-alpha.1", _ALPHA),
+        ("0.2.0-alpha.12", _ALPHA),
+        ("0.8.5", _ALPHA),  # not a release: behaves like the newest release before it
+        ("0.9.0-beta.1", _BETA),
+        ("0.9.0-beta.9", _BETA),  # numeric pre-release order: beta.9 < beta.17
+        ("0.9.0-beta.16", _BETA),
+        ("v0.9.0-beta.16", _BETA),  # the tag spelling
+        ("0.9.0-beta.17", _BETA17),
+        ("0.9.0-beta.18", _HEAD),  # newer than the newest known release: like HEAD
+        ("0.9.0-beta.100", _HEAD),
+        ("0.9.0-rc.1", _HEAD),
+        ("0.9.0", _HEAD),
+        ("v0.10.2", _HEAD),
     ],
 )
-def test_omnia_version_selects_the_crd_generation(version: str | None, field: str) -> None:
-    raw: dict[str, Any] = {"session": {"type": "memory"}, "agents": [{"name": "a"}]}
-    if version is not None:
-        raw["omniaVersion"] = version
-    assert parse_config(raw, "s").session_field == field
+def test_omnia_version_selects_its_row_of_the_release_table(version: str, row: Any) -> None:
+    raw: dict[str, Any] = {
+        "omniaVersion": version,
+        "session": {"type": "memory"},
+        "agents": [{"name": "a"}],
+    }
+    release = parse_config(raw, "s").release
+    got = (release.block, release.facade, release.url_wiring, release.pod_annotations)
+    assert (*got, release.history) == row
+    assert release.extra_env is (row[1] == "facades" or row[2] == "extra_env")
+
+
+def test_unset_omnia_version_means_session_and_nothing_release_specific() -> None:
+    release = parse_config({"session": {"type": "memory"}, "agents": [{"name": "a"}]}, "s").release
+    assert (release.block, release.facade, release.pod_annotations, release.extra_env) == (
+        "session",
+        "facade",
+        False,
+        False,
+    )
 
 
 def test_all_problems_are_reported_together() -> None:
@@ -90,6 +118,7 @@ def test_all_problems_are_reported_together() -> None:
         "omnia-agents:session.ttl",
         "omnia-agents:agents[0].name",
         "omnia-agents:agents[2].name",  # duplicate, found beside the model's own errors
+        "omnia-agents:omniaVersion",  # redis sessions need the release
         "omnia-agents:redis",
     ]
 
@@ -325,7 +354,51 @@ BAD = [
     (
         "omnia-version-bad",
         _set("omniaVersion", "latest"),
-        "omnia-agents:omniaVersion: 'latest' is not an Omnia release version (e.g. '0.9.0-beta.16')",
+        "omnia-agents:omniaVersion: 'latest' is not an Omnia release version (e.g. '0.9.0-beta.17')",
+    ),
+    (
+        "omnia-version-too-old",
+        _set("omniaVersion", "0.1.0"),
+        "omnia-agents:omniaVersion: '0.1.0' is older than the oldest Omnia release known (0.2.0-alpha.1)",
+    ),
+    (
+        "omnia-version-missing-for-redis",
+        _set("omniaVersion", _DELETE),
+        "omnia-agents:omniaVersion: is required when an agent uses redis sessions: Omnia releases "
+        "differ in how the Redis URL reaches the agent (0.9.0-beta.1..0.9.0-beta.16 ignore storeRef "
+        "and need it as runtime env), so set the release the cluster runs (e.g. '0.9.0-beta.17')",
+    ),
+    (
+        "extra-env-session-url",
+        _set(
+            "agents.0.spec.runtime",
+            {
+                "extraEnv": [
+                    {"name": "LOG_LEVEL", "value": "debug"},
+                    {"name": "OMNIA_SESSION_URL", "value": "redis://x"},
+                ]
+            },
+        ),
+        "omnia-agents:agents[0].spec.runtime.extraEnv[1].name: OMNIA_SESSION_URL is the Redis URL "
+        "the runtime reads: the operator (or this program, on releases whose operator does not) "
+        "sets it from the redis-credentials Secret; remove it and set the agent's session instead",
+    ),
+    (
+        "extra-env-context-url",
+        _set("agents.0.spec.runtime", {"extraEnv": [{"name": "OMNIA_CONTEXT_URL", "value": "x"}]}),
+        "omnia-agents:agents[0].spec.runtime.extraEnv[0].name: OMNIA_CONTEXT_URL is the Redis URL "
+        "the runtime reads: the operator (or this program, on releases whose operator does not) "
+        "sets it from the redis-credentials Secret; remove it and set the agent's session instead",
+    ),
+    (
+        "runtime-not-a-map",
+        _set("agents.0.spec.runtime", ["x"]),
+        "omnia-agents:agents[0].spec.runtime: must be a mapping (AgentRuntime runtime)",
+    ),
+    (
+        "extra-env-not-a-list",
+        _set("agents.0.spec.runtime", {"extraEnv": {"A": "b"}}),
+        "omnia-agents:agents[0].spec.runtime.extraEnv: must be a list of {name, value}",
     ),
     (
         "unknown-top-key",

@@ -11,7 +11,7 @@ import pytest
 import plan as harness
 from components.config import ConfigError, CrdMismatch
 from components.crd import CEL_SKIPPED, CONTEXT_HINT, SESSION_HINT, Crd, Finding, check_manifests
-from tests.conftest import stack_config
+from tests.conftest import expected_session, session_era, stack_config
 
 CRDS = harness.ROOT.parent / "shared" / "omnia-crds"
 FILE = "agentruntimes.omnia.altairalabs.ai.yaml"
@@ -85,26 +85,22 @@ def test_real_stacks_conform_to_the_crd_they_target(stack) -> None:
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_stacks_moved_to_the_oldest_release_conform_to_its_crd(stack, write_stack) -> None:
     """0.2.0-alpha.1 has no extraPodAnnotations: the program must not stamp pods there."""
-    raw = stack_config(stack)
-    raw["omniaVersion"] = "0.2.0-alpha.1"
+    raw = session_era(stack_config(stack), "0.2.0-alpha.1")
     manifests = harness.run_plan(write_stack(raw)).manifests()
     assert all("extraPodAnnotations" not in m["spec"] for m in manifests)
     assert check_manifests(crd("v0.2.0-alpha.1"), manifests) == []
 
 
 def test_stacks_of_each_generation_conform(write_stack) -> None:
-    session_era = stack_config("prod")  # omniaVersion 0.9.0-beta.16
-    assert (
-        check_manifests(
-            crd("v0.9.0-beta.16"), harness.run_plan(write_stack(session_era)).manifests()
-        )
-        == []
-    )
+    beta16 = session_era(stack_config("prod"), "0.9.0-beta.16")
+    manifests = harness.run_plan(write_stack(beta16)).manifests()
+    # beta.16 keeps what it does not prune: the injected runtime env is part of the check.
+    by_name = {m["metadata"]["name"]: m["spec"] for m in manifests}
+    redis = [a["name"] for a in beta16["agents"] if expected_session(beta16, a)["type"] == "redis"]
+    assert redis and all("extraEnv" in by_name[name]["runtime"] for name in redis)
+    assert check_manifests(crd("v0.9.0-beta.16"), manifests) == []
 
-    context_era = stack_config("prod")
-    context_era["omniaVersion"] = "0.9.0-beta.17"
-    for agent in context_era["agents"]:
-        agent["spec"]["facades"] = [agent["spec"].pop("facade")]
+    context_era = stack_config("prod")  # omniaVersion 0.9.0-beta.17
     manifests = harness.run_plan(write_stack(context_era, name="ctx")).manifests()
     assert {"context"} == {k for m in manifests for k in m["spec"] if k in ("session", "context")}
     assert check_manifests(crd("v0.9.0-beta.17"), manifests) == []
@@ -119,9 +115,9 @@ def test_session_era_object_against_the_context_crd() -> None:
 
 def test_context_era_object_against_the_session_crd() -> None:
     found = crd("v0.9.0-beta.16").judge(runtime(CONTEXT_ERA))
-    assert found[:3] == [
-        Finding("spec.facades", PRUNED),
+    assert found[:3] == [  # pruned fields in key order, whatever order the object had
         Finding("spec.context", PRUNED),
+        Finding("spec.facades", PRUNED),
         Finding("spec.facade", REQUIRED),
     ]
 
@@ -288,26 +284,33 @@ def test_metadata_and_wrong_api_version() -> None:
 def test_generation_hints() -> None:
     assert check_manifests(crd("v0.9.0-beta.17"), [runtime(SESSION_ERA)])[0] == CONTEXT_HINT
     assert check_manifests(crd("v0.9.0-beta.16"), [runtime(CONTEXT_ERA)])[0] == SESSION_HINT
+    assert CONTEXT_HINT == (
+        "this CRD has spec.context: set omnia-agents:omniaVersion to 0.9.0-beta.17 or later"
+    )
+    assert SESSION_HINT == (
+        "this CRD has spec.session: set omnia-agents:omniaVersion below 0.9.0-beta.17 "
+        "(e.g. 0.9.0-beta.16)"
+    )
 
 
 def test_plan_crd_exit_codes(capsys) -> None:
-    assert harness.main(["prod", "--crd", str(crd_path("v0.9.0-beta.16"))]) == 0
+    assert harness.main(["prod", "--crd", str(crd_path("v0.9.0-beta.17"))]) == 0
     out, err = capsys.readouterr()
     assert err == "" and "AgentRuntime" in out
 
-    assert harness.main(["prod", "--crd", str(crd_path("v0.9.0-beta.17"))]) == 1
+    assert harness.main(["prod", "--crd", str(crd_path("v0.9.0-beta.16"))]) == 1
     out, err = capsys.readouterr()
     lines = err.splitlines()
-    assert lines[0] == CONTEXT_HINT
-    assert f"public/faq: spec.session: {PRUNED}" in lines
-    assert f"agents/support: spec.session: {PRUNED}" in lines
-    assert f"finance/billing: spec.facades: {REQUIRED}" in lines
+    assert lines[0] == SESSION_HINT
+    assert f"public/faq: spec.context: {PRUNED}" in lines
+    assert f"agents/support: spec.context: {PRUNED}" in lines
+    assert f"finance/billing: spec.facade: {REQUIRED}" in lines
     assert "AgentRuntime" in out  # the plan is still printed
 
 
 def test_stack_crd_file_fails_the_program_before_registering(write_stack, capsys) -> None:
     config = stack_config("prod")
-    config["crdFile"] = str(crd_path("v0.9.0-beta.17"))
+    config["crdFile"] = str(crd_path("v0.9.0-beta.16"))
     path = write_stack(config)
     plan = harness.Plan(stack="test")
     with pytest.raises(CrdMismatch) as caught:
@@ -318,8 +321,8 @@ def test_stack_crd_file_fails_the_program_before_registering(write_stack, capsys
         harness.run_plan(harness.stack_file_for("prod")).manifests(),
         key=lambda m: order.index((m["metadata"]["namespace"], m["metadata"]["name"])),
     )
-    expected = check_manifests(crd("v0.9.0-beta.17"), manifests)
-    assert expected[0] == CONTEXT_HINT
+    expected = check_manifests(crd("v0.9.0-beta.16"), manifests)
+    assert expected[0] == SESSION_HINT
     assert caught.value.lines == expected
     assert harness.main(["--stack-file", str(path)]) == 1
     out, err = capsys.readouterr()
@@ -328,7 +331,7 @@ def test_stack_crd_file_fails_the_program_before_registering(write_stack, capsys
 
 def test_stack_crd_file_that_conforms(write_stack) -> None:
     config = stack_config("prod")
-    config["crdFile"] = str(crd_path("v0.9.0-beta.16"))
+    config["crdFile"] = str(crd_path("v0.9.0-beta.17"))
     assert len(harness.run_plan(write_stack(config)).manifests()) == 4
 
 

@@ -19,12 +19,12 @@ def test_every_agent_is_an_agent_runtime_with_a_memory_session(dev_plan) -> None
         assert inputs["metadata"] == {"name": agent["name"], "namespace": agent["namespace"]}
         session = {**default, **agent.get("session", {})}
         assert session["type"] == "memory"
-        assert inputs["spec"] == {**agent["spec"], "session": session}
+        assert inputs["spec"] == {**agent["spec"], "context": session}  # 0.9.0-beta.17
 
 
 def test_dev_session_blocks_are_memory_with_their_ttls(dev_plan) -> None:
     raw = stack_config("dev")
-    blocks = {r.name: r.inputs["spec"]["session"] for r in dev_plan.find(AGENT_RUNTIME)}
+    blocks = {r.name: r.inputs["spec"]["context"] for r in dev_plan.find(AGENT_RUNTIME)}
     assert blocks == {
         f"{a['namespace']}.{a['name']}": expected_session(raw, a) for a in raw["agents"]
     }
@@ -44,7 +44,7 @@ def test_dev_outputs_list_each_agent_and_no_redis(dev_plan) -> None:
     raw = stack_config("dev")
     assert set(dev_plan.outputs) == {"agents"}
     assert dev_plan.outputs["agents"] == [
-        {"namespace": a["namespace"], "name": a["name"], "session": expected_session(raw, a)}
+        {"namespace": a["namespace"], "name": a["name"], "context": expected_session(raw, a)}
         for a in raw["agents"]
     ]
 

@@ -38,7 +38,7 @@ def test_dev_plan_as_a_process_shows_a_memory_session() -> None:
     assert (done.returncode, done.stderr) == (0, "")
     items = list(yaml.safe_load_all(done.stdout))
     runtime = next(i for i in items if i["name"] == "agents.support")
-    assert runtime["inputs"]["spec"]["session"] == {"type": "memory", "ttl": "1h"}
+    assert runtime["inputs"]["spec"]["context"] == {"type": "memory", "ttl": "1h"}
 
 
 def test_no_stack_given_is_a_usage_error(capsys) -> None:

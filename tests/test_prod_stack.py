@@ -112,7 +112,7 @@ def test_every_agent_runtime_and_its_session_block(prod_plan) -> None:
         inputs = runtimes[(agent["namespace"], agent["name"])]
         assert inputs["apiVersion"] == "omnia.altairalabs.ai/v1alpha1"
         assert inputs["kind"] == "AgentRuntime"
-        # omniaVersion 0.9.0-beta.16: the session era, with extraPodAnnotations.
+        # omniaVersion 0.9.0-beta.17: the context era, with extraPodAnnotations.
         assert inputs["spec"] == expected_spec(raw, agent, _password(prod_plan))
 
 
@@ -162,7 +162,7 @@ def test_stack_outputs(prod_plan) -> None:
     password = _password(prod_plan)
     assert secret_value(outputs["redisUrl"]) == f"redis://:{password}@{_host(raw)}:6379"
     assert outputs["agents"] == [
-        {"namespace": a["namespace"], "name": a["name"], "session": expected_session(raw, a)}
+        {"namespace": a["namespace"], "name": a["name"], "context": expected_session(raw, a)}
         for a in raw["agents"]
     ]
 

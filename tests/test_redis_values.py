@@ -103,6 +103,7 @@ def test_sentinel_values_keep_the_master_service() -> None:
 )
 def test_topologies_the_chart_cannot_run_are_refused(redis, message) -> None:
     raw = {
+        "omniaVersion": "0.9.0-beta.17",
         "session": {"type": "redis"},
         "agents": [{"name": "a"}],
         "redis": {"chartVersion": "1.0.0", **redis},
