@@ -23,13 +23,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 
-SPEC = {"promptPackRef": {"name": "pack"}, "facade": {"type": "websocket"}}
+SPEC = {"promptPackRef": {"name": "pack"}, "facades": [{"type": "websocket"}]}
 
 
 def generated_stack(n: int, directory: Path) -> Path:
     """N redis-session agents over 10 namespaces, as JSON (valid YAML) to avoid a yaml import."""
     config = {
-        "omnia-agents:omniaVersion": "0.9.0-beta.16",
+        "omnia-agents:omniaVersion": "0.9.0-beta.17",  # the prod stack's release
         "omnia-agents:session": {"type": "redis", "ttl": "24h"},
         "omnia-agents:redis": {"chartVersion": "22.0.5"},
         "omnia-agents:agents": [
@@ -60,7 +60,7 @@ def floor(n: int) -> float:
                 metadata={"name": f"agent-{i}", "namespace": f"team-{i % 10}"},
                 spec={
                     **SPEC,
-                    "session": {
+                    "context": {
                         "type": "redis",
                         "ttl": "24h",
                         "storeRef": {"name": "redis-credentials"},
