@@ -3,21 +3,31 @@ PYTHON ?= python3
 VENV := venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# The policy pack runs in its own venv: pulumi-policy pins protobuf 5.x (policy/requirements.txt).
+POLICY_VENV := policy/venv
+POLICY_STAMP := $(POLICY_VENV)/.installed
 
 .PHONY: install preview test lint bench clean
 
-install: $(STAMP)
+install: $(STAMP) $(POLICY_STAMP)
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $(STAMP)
 
+$(POLICY_STAMP): requirements.txt policy/requirements.txt policy/requirements-dev.txt
+	$(PYTHON) -m venv $(POLICY_VENV)
+	$(POLICY_VENV)/bin/python -m pip install --quiet --disable-pip-version-check \
+		-r policy/requirements-dev.txt
+	touch $(POLICY_STAMP)
+
 preview: $(STAMP)
 	$(PY) plan.py dev
 
-test: $(STAMP)
+test: $(STAMP) $(POLICY_STAMP)
 	$(PY) -m pytest
+	$(POLICY_VENV)/bin/python -m pytest policy/tests
 
 lint: $(STAMP)
 	$(PY) -m ruff check .
@@ -25,7 +35,7 @@ lint: $(STAMP)
 	$(PY) -m mypy .
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(POLICY_VENV) .pytest_cache .mypy_cache .ruff_cache
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench.py

@@ -45,6 +45,7 @@ class Registration:
     inputs: dict[str, Any]  # secrets still wrapped, as the monitor received them
     dependencies: list[str]
     protect: bool
+    secret_outputs: list[str] = field(default_factory=list)  # additionalSecretOutputs
 
 
 @dataclass
@@ -201,6 +202,7 @@ class RecordingMonitor(MockMonitor):
                     inputs=call.inputs,  # as decoded for new_resource: not decoded twice
                     dependencies=list(request.dependencies),
                     protect=bool(request.protect),
+                    secret_outputs=list(request.additionalSecretOutputs),
                 )
             )
         return response

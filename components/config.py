@@ -41,6 +41,7 @@ from components.releases import (
     URL_ENV_NAMES,
     Release,
     first_with,
+    history_kept,
     parse_version,
     release_for,
 )
@@ -248,19 +249,19 @@ class StackConfig(_Model):
             if self.omnia_version
             else f"omnia (omniaVersion unset: a release before {first_with('context').first})"
         )
-        for kind, period in (release.history or {}).items():
-            kept = parse_go_duration(period)
-            longer = [
-                f"{a.namespace}/{a.name} ({s.ttl})"
-                for a, s in self._sessions
-                if s.type == kind and parse_go_duration(s.ttl) > kept
-            ]
-            if longer:
-                # The facade resumes such a session after the store has dropped its history.
-                found.append(
-                    f"{target} keeps session history {period} ({kind}), shorter than ttl: "
-                    + ", ".join(longer)
-                )
+        longer: dict[tuple[str, str], list[str]] = {}
+        for a, s in self._sessions:
+            period = history_kept(release, s.type, s.ttl)
+            if period is not None:
+                longer.setdefault((period, s.type), []).append(f"{a.namespace}/{a.name} ({s.ttl})")
+        for (period, kind), agents in sorted(
+            longer.items(), key=lambda item: item[0][1] != "redis"
+        ):
+            # The facade resumes such a session after the store has dropped its history.
+            found.append(
+                f"{target} keeps session history {period} ({kind}), shorter than ttl: "
+                + ", ".join(agents)
+            )
         if self.redis_namespaces and not release.pod_annotations:
             found.append(
                 f"{target} has no spec.extraPodAnnotations: redis agents' pods do not restart "

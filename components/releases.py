@@ -14,6 +14,8 @@ from typing import Literal
 
 import semver
 
+from components.duration import parse_go_duration
+
 SessionField = Literal["session", "context"]
 SessionType = Literal["memory", "redis"]
 # How a redis agent's URL reaches the runtime container.
@@ -139,3 +141,14 @@ def first_with(block: SessionField) -> Release:
 def last_with(block: SessionField) -> Release:
     """The newest released row reading sessions from `block`."""
     return [r for r in RELEASES if r.block == block and r.last is not None][-1]
+
+
+def history_kept(release: Release, kind: SessionType, ttl: str) -> str | None:
+    """The shorter period the release's store keeps history for, when `ttl` outlives it.
+
+    The facade then resumes a session whose history is gone. None: the store honours `ttl`.
+    """
+    period = release.history.get(kind) if release.history else None
+    if period is None or parse_go_duration(ttl) <= parse_go_duration(period):
+        return None
+    return period

@@ -1,0 +1,154 @@
+"""The policies, as pulumi-policy objects over the pure rules in `rules.py`."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from typing import Any
+
+from pulumi_policy import (
+    EnforcementLevel,
+    PolicyConfigSchema,
+    PolicyPack,
+    ReportViolation,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
+from pulumi_policy.proxy import UnknownValueError
+
+import rules
+
+PACK = "omnia-agents"
+_PRODUCTION = PolicyConfigSchema(
+    properties={
+        "productionStacks": {
+            "type": "array",
+            "items": {"type": "string"},
+            "default": list(rules.PRODUCTION_STACKS),
+            "description": "Stack name patterns (fnmatch) held to the production rules",
+        },
+    }
+)
+_MEMORY_AGENTS = {
+    "memoryAgents": {
+        "type": "array",
+        "items": {"type": "string"},
+        "default": [],
+        "description": "namespace/name patterns of stateless agents allowed memory sessions",
+    }
+}
+
+
+def _report(report: ReportViolation, problems: list[str], urn: str | None = None) -> None:
+    for problem in problems:
+        report(problem, urn)
+
+
+def _session_blocks(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if args.resource_type == rules.AGENT_RUNTIME:
+        _report(report, rules.block_problems(args.props.get("spec") or {}))
+
+
+def _production(args: ResourceValidationArgs) -> bool:
+    patterns = args.get_config().get("productionStacks")
+    return rules.is_production(rules.stack_of(args.urn), patterns)
+
+
+def _no_memory_sessions(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if args.resource_type == rules.AGENT_RUNTIME and _production(args):
+        exceptions = args.get_config().get("memoryAgents")
+        _report(report, rules.memory_problems(args.props, exceptions))
+
+
+def _redis_chart(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if args.resource_type in rules.HELM and rules.is_redis_chart(args.props) and _production(args):
+        _report(report, rules.chart_problems(args.props))
+
+
+def _credentials(args: StackValidationArgs, report: ReportViolation) -> None:
+    agents = [
+        rules.Resource(r.resource_type, r.props)
+        for r in args.resources
+        if r.resource_type == rules.AGENT_RUNTIME
+    ]
+    secrets = [
+        rules.Resource(r.resource_type, r.props, tuple(r.opts.additional_secret_outputs))
+        for r in args.resources
+        if r.resource_type == rules.SECRET
+    ]
+    # First preview: the URL is computed from the password; `pulumi up` checks it again.
+    with contextlib.suppress(UnknownValueError):
+        _report(report, rules.credentials_problems(agents, secrets))
+
+
+def _release_ttl(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    version = args.get_config().get("omniaVersion")
+    if args.resource_type == rules.AGENT_RUNTIME and version:
+        _report(report, rules.ttl_advisories(args.props.get("spec") or {}, version))
+
+
+def policies() -> list[ResourceValidationPolicy | StackValidationPolicy]:
+    resource: list[tuple[str, str, Callable[..., Any], EnforcementLevel, Any]] = [
+        (
+            "omnia-session-block",
+            "AgentRuntime session/context blocks the operator accepts: memory or redis, a Go "
+            "TTL, storeRef with only `name`, present for redis; never both blocks",
+            _session_blocks,
+            EnforcementLevel.MANDATORY,
+            None,
+        ),
+        (
+            "omnia-production-sessions",
+            "Production stacks keep agent sessions in redis, not memory",
+            _no_memory_sessions,
+            EnforcementLevel.MANDATORY,
+            PolicyConfigSchema(properties={**_PRODUCTION.properties, **_MEMORY_AGENTS}),
+        ),
+        (
+            "omnia-production-redis-chart",
+            "Production Redis (Bitnami chart): password from a Secret, a closed NetworkPolicy",
+            _redis_chart,
+            EnforcementLevel.MANDATORY,
+            _PRODUCTION,
+        ),
+        (
+            "omnia-release-ttl",
+            "TTLs longer than the history the targeted Omnia release keeps",
+            _release_ttl,
+            EnforcementLevel.ADVISORY,
+            PolicyConfigSchema(
+                properties={
+                    "omniaVersion": {
+                        "type": "string",
+                        "description": "The Omnia release the clusters run, e.g. 0.9.0-beta.17",
+                    }
+                }
+            ),
+        ),
+    ]
+    found: list[ResourceValidationPolicy | StackValidationPolicy] = [
+        ResourceValidationPolicy(
+            name=name,
+            description=text,
+            validate=check,
+            enforcement_level=level,
+            config_schema=schema,
+        )
+        for name, text, check, level, schema in resource
+    ]
+    found.append(
+        StackValidationPolicy(
+            name="omnia-credentials-secret",
+            description="A redis AgentRuntime's credentials Secret, when in the stack, has key "
+            "`url` and holds it as a Pulumi secret",
+            validate=_credentials,
+            enforcement_level=EnforcementLevel.MANDATORY,
+        )
+    )
+    return found
+
+
+def policy_pack() -> PolicyPack:
+    return PolicyPack(name=PACK, enforcement_level=EnforcementLevel.MANDATORY, policies=policies())

@@ -1,0 +1,193 @@
+"""Session rules for any stack's AgentRuntimes, drawn from the project's own modules.
+
+Pure functions over resource properties, as pulumi-policy hands them over (secrets unwrapped,
+unknowns raising when read). The knowledge they apply lives in `components/`: the session
+model (type, Go TTL, postgres refused), the credentials Secret's key and the release table.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+
+from components.config import SessionConfig
+from components.releases import history_kept, release_for
+from components.session import CREDENTIALS_SECRET, URL_KEY
+
+AGENT_RUNTIME = "kubernetes:omnia.altairalabs.ai/v1alpha1:AgentRuntime"
+SECRET = "kubernetes:core/v1:Secret"
+HELM = (
+    "kubernetes:helm.sh/v4:Chart",
+    "kubernetes:helm.sh/v3:Chart",
+    "kubernetes:helm.sh/v3:Release",
+)
+BLOCKS = ("session", "context")
+PRODUCTION_STACKS = ("prod*",)
+# Bitnami's chart under any source: OCI or repo name, or a packaged `redis-<version>.tgz`.
+_REDIS_CHART = re.compile(r"(^|/)redis(-[0-9][^/]*\.tgz)?$")
+
+
+@dataclass(frozen=True)
+class Resource:
+    """What a stack rule needs of one resource."""
+
+    type: str
+    props: Mapping[str, Any]
+    secret_outputs: Sequence[str] = ()
+
+
+def stack_of(urn: str) -> str:
+    """`urn:pulumi:<stack>::<project>::...`: the stack a resource belongs to."""
+    return urn.split("::", 1)[0].split(":", 2)[2]
+
+
+def is_production(stack: str, patterns: Iterable[str] | None = None) -> bool:
+    return any(fnmatch.fnmatchcase(stack, p) for p in (patterns or PRODUCTION_STACKS))
+
+
+def session_block(spec: Mapping[str, Any]) -> tuple[str | None, Mapping[str, Any] | None]:
+    """The block the spec carries and its key; (None, None) when it has none."""
+    for key in BLOCKS:
+        if key in spec:
+            return key, spec[key]
+    return None, None
+
+
+def block_problems(spec: Mapping[str, Any]) -> list[str]:
+    """What the operator would not accept, or would silently treat otherwise."""
+    present = [key for key in BLOCKS if key in spec]
+    if len(present) == 2:
+        return [
+            "spec.session and spec.context together: each release reads one of them and the "
+            "API server prunes the other, so one set of settings is silently lost"
+        ]
+    key, block = session_block(spec)
+    if key is None or block is None:
+        return []
+    if not isinstance(block, Mapping):
+        return [f"spec.{key} must be a mapping"]
+    problems = []
+    try:
+        # The same model stack files go through: type memory|redis, a positive Go duration.
+        SessionConfig.model_validate({k: block[k] for k in ("type", "ttl") if k in block})
+    except ValidationError as err:
+        for error in err.errors():
+            field = ".".join(str(p) for p in error["loc"])
+            detail = error["ctx"]["error"] if error["type"] == "value_error" else error["msg"]
+            problems.append(f"spec.{key}.{field}: {detail}")
+    ref = block.get("storeRef")
+    if ref is not None and (not isinstance(ref, Mapping) or set(ref) != {"name"}):
+        problems.append(
+            f"spec.{key}.storeRef: only `name` (a Secret in the agent's namespace, key "
+            f"`{URL_KEY}`): the CRD has no other field and the API server prunes the rest"
+        )
+    if block.get("type") == "redis" and ref is None:
+        problems.append(
+            f"spec.{key}.storeRef: required for redis sessions (name of a Secret with key "
+            f"`{URL_KEY}`, e.g. {CREDENTIALS_SECRET})"
+        )
+    return problems
+
+
+def memory_problems(agent: Mapping[str, Any], exceptions: Iterable[str] | None = None) -> list[str]:
+    """Production stacks keep sessions in a store; memory loses them with every pod.
+
+    `exceptions`: `namespace/name` patterns (fnmatch) of agents that need no sessions.
+    """
+    meta = agent.get("metadata") or {}
+    who = f"{meta.get('namespace', 'default')}/{meta.get('name')}"
+    if any(fnmatch.fnmatchcase(who, p) for p in exceptions or ()):
+        return []
+    key, block = session_block(agent.get("spec") or {})
+    kind = block.get("type") if isinstance(block, Mapping) else None
+    if kind == "redis":
+        return []
+    where = f"spec.{key}.type is {kind!r}" if key else "no session block (memory by default)"
+    return [f"{where}: production agents must keep sessions in redis"]
+
+
+def is_redis_chart(props: Mapping[str, Any]) -> bool:
+    chart = props.get("chart")
+    return isinstance(chart, str) and bool(_REDIS_CHART.search(chart.rstrip("/")))
+
+
+def chart_problems(props: Mapping[str, Any]) -> list[str]:
+    """Bitnami Redis values for production: no clear-text password, a closed NetworkPolicy."""
+    values = props.get("values") or {}
+    auth = values.get("auth") or {}
+    network = values.get("networkPolicy") or {}
+    problems = []
+    if auth.get("enabled") is False:
+        problems.append(
+            "values.auth.enabled is false: anyone who reaches Redis reads every session"
+        )
+    if auth.get("password"):
+        problems.append(
+            "values.auth.password is set in clear: it lands in state and in the Helm release; "
+            "use auth.existingSecret"
+        )
+    # The chart's defaults (22.0.5, 23.1.1): enabled true, allowExternal true (open to all).
+    if network.get("enabled") is False:
+        problems.append("values.networkPolicy.enabled is false: every pod can reach Redis")
+    elif network.get("allowExternal", True) is not False:
+        problems.append(
+            "values.networkPolicy.allowExternal is not false: the NetworkPolicy admits every pod"
+        )
+    return problems
+
+
+def credentials_problems(agents: Sequence[Resource], secrets: Sequence[Resource]) -> list[str]:
+    """Each redis agent's Secret, when this stack makes it: key `url`, held as a secret."""
+    by_name: dict[tuple[Any, Any], Resource] = {}
+    for made in secrets:
+        meta = made.props.get("metadata") or {}
+        by_name[(meta.get("namespace", "default"), meta.get("name"))] = made
+    problems = []
+    for agent in agents:
+        _, block = session_block(agent.props.get("spec") or {})
+        if not isinstance(block, Mapping) or block.get("type") != "redis":
+            continue
+        ref = block.get("storeRef")
+        if not isinstance(ref, Mapping):
+            continue
+        meta = agent.props.get("metadata") or {}
+        namespace = meta.get("namespace", "default")
+        who = f"{namespace}/{meta.get('name')}"
+        secret = by_name.get((namespace, ref.get("name")))
+        if secret is None:
+            continue  # made elsewhere: nothing here to judge
+        held = [p for p in ("stringData", "data") if URL_KEY in (secret.props.get(p) or {})]
+        if not held:
+            problems.append(
+                f"{who}: Secret {namespace}/{ref.get('name')} has no key `{URL_KEY}`, the only "
+                "key the operator reads"
+            )
+        elif not all(p in secret.secret_outputs for p in held):
+            problems.append(
+                f"{who}: Secret {namespace}/{ref.get('name')} holds `{URL_KEY}` outside Pulumi "
+                "secrets: the password would be stored in clear in the state"
+            )
+    return problems
+
+
+def ttl_advisories(spec: Mapping[str, Any], omnia_version: str) -> list[str]:
+    """TTLs longer than the history the targeted release keeps."""
+    _, block = session_block(spec)
+    if not isinstance(block, Mapping) or block.get("type") not in ("memory", "redis"):
+        return []
+    ttl = block.get("ttl", "24h")
+    try:
+        period = history_kept(release_for(omnia_version), block["type"], ttl)
+    except ValueError:
+        return []  # a bad ttl is the mandatory policy's to report
+    if period is None:
+        return []
+    return [
+        f"omnia {omnia_version} keeps session history {period} ({block['type']}), shorter than "
+        f"ttl {ttl}: clients can resume sessions whose history is gone"
+    ]

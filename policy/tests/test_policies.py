@@ -1,0 +1,283 @@
+"""The policy pack on the real plans of the stack files, and on planted violations.
+
+pulumi-policy ships no test helpers: ResourceValidationArgs/StackValidationArgs are built by
+hand from what the mock harness records (the same runs `plan.py` prints), props with secrets
+unwrapped and unknowns behind pulumi-policy's own unknown-checking proxy, as the analyzer
+hands them over.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from pulumi.output import Unknown
+from pulumi.runtime import rpc
+from pulumi_policy import (
+    PolicyCustomTimeouts,
+    PolicyResource,
+    PolicyResourceOptions,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
+from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
+
+import pack
+import plan as harness
+from harness import Registration
+
+ROOT = Path(harness.ROOT)
+POLICY = ROOT / "policy"
+POLICIES = {p.name: p for p in pack.policies()}
+AGENT_RUNTIME = "kubernetes:omnia.altairalabs.ai/v1alpha1:AgentRuntime"
+SECRET = "kubernetes:core/v1:Secret"
+CHART = "kubernetes:helm.sh/v4:Chart"
+
+
+def _props(value: Any) -> Any:
+    """As the analyzer deserializes inputs: secrets unwrapped, unknowns kept as sentinels."""
+    if rpc.is_rpc_secret(value):
+        return _props(rpc.unwrap_rpc_secret(value))
+    if isinstance(value, dict):
+        return {k: _props(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_props(v) for v in value]
+    if isinstance(value, Unknown):
+        return rpc.UNKNOWN  # the sentinel the analyzer's proxy raises on
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _options(r: Registration) -> PolicyResourceOptions:
+    return PolicyResourceOptions(
+        protect=r.protect,
+        ignore_changes=[],
+        delete_before_replace=None,
+        aliases=[],
+        custom_timeouts=PolicyCustomTimeouts(0, 0, 0),
+        additional_secret_outputs=list(r.secret_outputs),
+        parent=r.parent or None,
+    )
+
+
+def _resources(plan: harness.Plan) -> list[Registration]:
+    return [r for r in plan.resources if not r.type.startswith("omnia-agents:")]
+
+
+def run_policies(
+    plan: harness.Plan, config: dict[str, dict[str, Any]] | None = None
+) -> dict[str, list[str]]:
+    """Every policy over every resource (and the stack): its violations, by policy name."""
+    config = config or {}
+    found: dict[str, list[str]] = {name: [] for name in POLICIES}
+    for name, policy in POLICIES.items():
+
+        def report(message: str, urn: str | None = None, name: str = name) -> None:
+            found[name].append(message)
+
+        if isinstance(policy, ResourceValidationPolicy):
+            for r in _resources(plan):
+                args = ResourceValidationArgs(
+                    r.type,
+                    unknown_checking_proxy(_props(r.inputs)),
+                    r.urn,
+                    r.name,
+                    _options(r),
+                    None,
+                    config.get(name, {}),
+                )
+                try:
+                    policy.validate(args, report)
+                except UnknownValueError:
+                    found[name].append("(unknown at preview)")
+        else:
+            assert isinstance(policy, StackValidationPolicy)
+            resources = [
+                PolicyResource(
+                    r.type,
+                    unknown_checking_proxy(_props(r.inputs)),
+                    r.urn,
+                    r.name,
+                    _options(r),
+                    None,
+                    None,
+                    [],
+                    {},
+                )
+                for r in _resources(plan)
+            ]
+            policy.validate(StackValidationArgs(resources, config.get(name, {})), report)
+    return found
+
+
+def _stack_raw(stack: str) -> dict[str, Any]:
+    document = yaml.safe_load((ROOT / "stacks" / f"Pulumi.{stack}.yaml").read_text())
+    config: dict[str, Any] = document["config"]
+    return config
+
+
+@pytest.fixture
+def plan_of(tmp_path: Path) -> Callable[..., harness.Plan]:
+    def plan_of(config: dict[str, Any], stack: str, **kwargs: Any) -> harness.Plan:
+        path = tmp_path / f"Pulumi.{stack}.yaml"
+        path.write_text(yaml.safe_dump({"config": config}), encoding="utf-8")
+        return harness.run_plan(path, stack, **kwargs)
+
+    return plan_of
+
+
+def _nothing(found: dict[str, list[str]]) -> None:
+    assert found == {name: [] for name in POLICIES}
+
+
+def _pack_config() -> dict[str, dict[str, Any]]:
+    """policy/config.json, the file the README passes to --policy-pack-config."""
+    config: dict[str, dict[str, Any]] = json.loads((POLICY / "config.json").read_text())
+    return config
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_every_policy_passes_on_the_real_stacks(stack) -> None:
+    plan = harness.run_plan(ROOT / "stacks" / f"Pulumi.{stack}.yaml")
+    assert len(plan.find(AGENT_RUNTIME)) >= 2  # the policies did see agents
+    _nothing(run_policies(plan, _pack_config()))
+
+
+def test_the_prod_stack_is_production_and_dev_is_not(plan_of) -> None:
+    """prod holds a memory agent (public/faq) and passes only because of that stack's Redis."""
+    dev = _stack_raw("dev")
+    assert run_policies(plan_of(dev, "dev"))["omnia-production-sessions"] == []
+    found = run_policies(plan_of(dev, "prod-eu"))["omnia-production-sessions"]
+    assert (
+        found
+        == ["spec.context.type is 'memory': production agents must keep sessions in redis"] * 2
+    )
+    custom = {"omnia-production-sessions": {"productionStacks": ["live-*"]}}
+    assert run_policies(plan_of(dev, "prod-eu"), custom)["omnia-production-sessions"] == []
+    assert len(run_policies(plan_of(dev, "live-1"), custom)["omnia-production-sessions"]) == 2
+
+
+def test_prod_s_stateless_memory_agent_passes_only_as_a_listed_exception(plan_of) -> None:
+    prod = _stack_raw("prod")
+    assert _pack_config()["omnia-production-sessions"]["memoryAgents"] == ["public/faq"]
+    found = run_policies(plan_of(prod, "prod"))  # no config: no exceptions
+    assert found["omnia-production-sessions"] == [
+        "spec.context.type is 'memory': production agents must keep sessions in redis"
+    ]
+
+
+def _runtime(plan: harness.Plan, name: str) -> Registration:
+    (found,) = [r for r in plan.find(AGENT_RUNTIME) if r.inputs["metadata"]["name"] == name]
+    return found
+
+
+def _plant(plan: harness.Plan, name: str, change: Callable[[dict[str, Any]], None]) -> None:
+    runtime = _runtime(plan, name)
+    inputs = copy.deepcopy(runtime.inputs)
+    change(inputs["spec"])
+    runtime.inputs = inputs
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            lambda s: s.__setitem__("session", {"type": "memory"}),
+            "spec.session and spec.context together: each release reads one of them and the API "
+            "server prunes the other, so one set of settings is silently lost",
+        ),
+        (
+            lambda s: s["context"].__setitem__("ttl", "7d"),
+            "spec.context.ttl: '7d' is not a Go duration (use '168h')",
+        ),
+        (
+            lambda s: s["context"].__setitem__("type", "postgres"),
+            "spec.context.type: 'postgres' is not supported: operators before 0.9.0-beta.17 "
+            "silently fall back to memory sessions for it and later ones removed it; use "
+            "memory or redis",
+        ),
+        (
+            lambda s: s["context"]["storeRef"].__setitem__("key", "uri"),
+            "spec.context.storeRef: only `name` (a Secret in the agent's namespace, key `url`): "
+            "the CRD has no other field and the API server prunes the rest",
+        ),
+        (
+            lambda s: s["context"].pop("storeRef"),
+            "spec.context.storeRef: required for redis sessions (name of a Secret with key `url`, "
+            "e.g. redis-credentials)",
+        ),
+    ],
+)
+def test_planted_session_block_violations(change, message) -> None:
+    plan = harness.run_plan(ROOT / "stacks" / "Pulumi.prod.yaml")
+    _plant(plan, "support", change)
+    assert run_policies(plan)["omnia-session-block"] == [message]
+
+
+def test_planted_credentials_secret_violations() -> None:
+    plan = harness.run_plan(ROOT / "stacks" / "Pulumi.prod.yaml")
+    (secret,) = [r for r in plan.find(SECRET) if r.name == "finance-credentials"]
+    secret.inputs = {**secret.inputs, "stringData": {"uri": "redis://x"}}
+    assert run_policies(plan)["omnia-credentials-secret"] == [
+        "finance/billing: Secret finance/redis-credentials has no key `url`, the only key the "
+        "operator reads"
+    ]
+    secret.inputs = {**secret.inputs, "stringData": {"url": "redis://x"}}
+    secret.secret_outputs = []
+    assert run_policies(plan)["omnia-credentials-secret"] == [
+        "finance/billing: Secret finance/redis-credentials holds `url` outside Pulumi secrets: "
+        "the password would be stored in clear in the state"
+    ]
+
+
+def test_planted_chart_violations_in_production() -> None:
+    plan = harness.run_plan(ROOT / "stacks" / "Pulumi.prod.yaml")
+    chart = plan.one(CHART, "redis")
+    values = copy.deepcopy(chart.inputs["values"])
+    values["auth"]["password"] = "hunter2"
+    values["networkPolicy"].pop("allowExternal")
+    chart.inputs = {**chart.inputs, "values": values}
+    assert run_policies(plan)["omnia-production-redis-chart"] == [
+        "values.auth.password is set in clear: it lands in state and in the Helm release; use "
+        "auth.existingSecret",
+        "values.networkPolicy.allowExternal is not false: the NetworkPolicy admits every pod",
+    ]
+    values["networkPolicy"]["enabled"] = False
+    values["auth"] = {"enabled": False}
+    assert run_policies(plan)["omnia-production-redis-chart"] == [
+        "values.auth.enabled is false: anyone who reaches Redis reads every session",
+        "values.networkPolicy.enabled is false: every pod can reach Redis",
+    ]
+
+
+def test_release_ttl_is_advisory_and_follows_the_release(plan_of) -> None:
+    prod = _stack_raw("prod")
+    prod["omnia-agents:agents"][1]["session"] = {"ttl": "48h"}  # agents/triage
+    plan = plan_of(prod, "prod")
+    assert POLICIES["omnia-release-ttl"].enforcement_level.value == "advisory"
+    beta17 = {"omnia-release-ttl": {"omniaVersion": "0.9.0-beta.17"}}
+    assert run_policies(plan, beta17)["omnia-release-ttl"] == [
+        "omnia 0.9.0-beta.17 keeps session history 24h (redis), shorter than ttl 48h: clients "
+        "can resume sessions whose history is gone"
+    ]
+    head = {"omnia-release-ttl": {"omniaVersion": "0.9.0-beta.18"}}
+    assert run_policies(plan, head)["omnia-release-ttl"] == []
+    assert run_policies(plan)["omnia-release-ttl"] == []  # no version configured: no opinion
+
+
+def test_unknown_values_at_first_preview_are_not_violations() -> None:
+    """First preview: the password, hence every credentials URL, is not known yet."""
+    plan = harness.run_plan(ROOT / "stacks" / "Pulumi.prod.yaml", unknown_computed=True)
+    secrets = [r for r in plan.find(SECRET) if r.inputs["metadata"]["name"] == "redis-credentials"]
+    assert secrets and all(_props(r.inputs)["stringData"] == rpc.UNKNOWN for r in secrets)
+    with pytest.raises(UnknownValueError):  # what the credentials rule meets, and survives
+        unknown_checking_proxy(_props(secrets[0].inputs))["stringData"]
+    _nothing(run_policies(plan, _pack_config()))
