@@ -14,6 +14,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.agent import runtime_manifest
+from components.cluster import NAMESPACE_TYPE, Existing
 from components.config import AgentConfig, SessionConfig, SessionField
 from components.session import CLIENT_LABEL, CREDENTIALS_SECRET, URL_KEY
 
@@ -56,7 +57,7 @@ class AgentNamespace(pulumi.ComponentResource):
         if redis_here and store is None:
             raise ValueError(f"agents in {namespace} use redis sessions but no store exists")
         # What must exist before anything is put into the namespace: one per namespace.
-        self.namespace: k8s.core.v1.Namespace | None = None
+        self.namespace: pulumi.CustomResource | None = None
         first: list[pulumi.Resource]
         if store is not None and store.config.namespace == namespace:
             first = [store.namespace]  # the store creates (and keeps) the Redis namespace
@@ -72,8 +73,11 @@ class AgentNamespace(pulumi.ComponentResource):
         else:
             # Read at preview: a missing namespace fails there, naming it, instead of a
             # NamespacePatch (server-side apply) creating it (pulumi-kubernetes#2194).
-            self.namespace = k8s.core.v1.Namespace.get(
-                f"{namespace}-namespace", namespace, opts=pulumi.ResourceOptions(parent=self)
+            self.namespace = Existing(
+                NAMESPACE_TYPE,
+                f"{namespace}-namespace",
+                namespace,
+                pulumi.ResourceOptions(parent=self),
             )
             first = [self.namespace]
         self.secret: k8s.core.v1.Secret | None = None

@@ -15,6 +15,7 @@ from components.config import StackConfig
 
 CRD_NAME = "agentruntimes.omnia.altairalabs.ai"
 CRD_TYPE = "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition"
+NAMESPACE_TYPE = "kubernetes:core/v1:Namespace"
 NAMESPACE_HINT = (
     "create it (or fix the agent's namespace), or set omnia-agents:agentNamespaces: create "
     "to have the program create its agent namespaces"
@@ -25,19 +26,21 @@ INSTALL_HINT = (
 )
 
 
-class ServedCrd(pulumi.CustomResource):
-    """A read (`get`) of a CRD with its outputs left as the API server's JSON.
+class Existing(pulumi.CustomResource):
+    """A read (`get`) of an object that must already exist, its outputs left as the API
+    server's JSON.
 
-    The SDK's typed CustomResourceDefinition renames schema keys on the way out
-    (`openAPIV3Schema` -> `open_apiv3_schema`, `x-kubernetes-validations` -> ...), which the
-    CRD checker cannot judge; an untyped read of the same type token keeps them.
+    The SDK's typed classes rename keys on the way out (a CRD's `openAPIV3Schema` becomes
+    `open_apiv3_schema`), which the CRD checker cannot judge, and importing them costs a
+    memory-only stack a quarter second (`pulumi_kubernetes.core.v1`); an untyped read of the
+    same type token avoids both.
     """
 
     spec: pulumi.Output[Any]
 
-    def __init__(self, name: str, crd_name: str, opts: pulumi.ResourceOptions) -> None:
-        read = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(id=crd_name))
-        super().__init__(CRD_TYPE, name, {"spec": None}, read)
+    def __init__(self, type_: str, name: str, id_: str, opts: pulumi.ResourceOptions) -> None:
+        read = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(id=id_))
+        super().__init__(type_, name, {"spec": None}, read)
 
 
 def _judge(config: StackConfig, spec: Any) -> None:
@@ -60,7 +63,7 @@ class Cluster(pulumi.ComponentResource):
     """The provider every Kubernetes object of the stack uses, and the served Omnia CRD."""
 
     provider: k8s.Provider
-    crd: ServedCrd
+    crd: Existing
     # Resolves to the CRD read once every agent conforms to it; AgentRuntimes depend on it,
     # so none is sent to the engine when the judgement fails.
     agents_ready: pulumi.Output[pulumi.Resource]
@@ -81,7 +84,8 @@ class Cluster(pulumi.ComponentResource):
             enable_secret_mutable=True,
             opts=pulumi.ResourceOptions(parent=self),
         )
-        self.crd = ServedCrd(
+        self.crd = Existing(
+            CRD_TYPE,
             f"{name}-crd",
             CRD_NAME,
             pulumi.ResourceOptions(parent=self, provider=self.provider),
