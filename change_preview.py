@@ -111,8 +111,15 @@ def compare(old: Plan, new: Plan) -> list[dict[str, Any]]:
                 # component rendered again on every run; each rendered object is registered
                 # and diffed as its own resource (and inherits the Chart's `protect`).
                 entry["reason"] = "chart re-rendered: each rendered object is diffed on its own"
+                if resource.protect:
+                    entry["reason"] += (
+                        "; the chart is protected and so is every object it renders: one the "
+                        "new render renames, drops or must replace will be refused"
+                    )
             changes.append(entry)
             continue
+        if previous.retain_on_delete:
+            reason += " (the old one is left in the cluster: retainOnDelete)"
         entry.update(op="replace", paths=paths, reason=reason)
         # pulumi pkg/resource/deploy/step_generator.go continueStepsFromDiff: a replacement
         # with `new.Protect && old.Protect` is an error ("unable to replace resource ... as it

@@ -1,5 +1,8 @@
 """The mock harness: runs a Pulumi program in-process under mocks and records what it registers.
 
+Reads (`Resource.get`) are recorded apart, as the objects a preview reads from the cluster, and
+answered by a mock `Cluster`: what it lacks fails the run as the real read fails the preview.
+
 Shared by `plan.py` (the offline plan), the tests and the benchmarks. It imports nothing of the
 project, so the benchmark floor can run an empty program under exactly these mocks.
 """

@@ -45,18 +45,22 @@ class Existing(pulumi.CustomResource):
 
 def _judge(config: StackConfig, spec: Any) -> None:
     """Fail the program with the checker's lines when the served CRD would prune or reject."""
-    if not spec:
+    if spec is None:
         # Only the offline plan answers a read without the object (no CRD file given).
         pulumi.log.debug(f"{CRD_NAME}: served schema not known; agents not judged")
         return
     from components.agent import planned_manifests  # jsonschema and CEL only when judged
     from components.config import CrdMismatch
-    from components.crd import Crd, check_manifests
+    from components.crd import Crd, CrdFileError, check_manifests
 
-    crd = Crd.from_object({"kind": "CustomResourceDefinition", "spec": spec}, CRD_NAME)
+    served = f"the CRD the cluster serves ({CRD_NAME})"
+    try:
+        crd = Crd.from_object({"kind": "CustomResourceDefinition", "spec": spec}, CRD_NAME)
+    except CrdFileError as err:  # a CRD without schemas: nothing to judge against
+        raise CrdMismatch(served, [str(err)]) from None
     lines = check_manifests(crd, planned_manifests(config))
     if lines:
-        raise CrdMismatch(f"the CRD the cluster serves ({CRD_NAME})", lines)
+        raise CrdMismatch(served, lines)
 
 
 class Cluster(pulumi.ComponentResource):

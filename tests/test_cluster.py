@@ -203,3 +203,27 @@ def test_agent_namespaces_setting_is_checked(write_stack, capsys) -> None:
     assert harness.main(["--stack-file", str(write_stack(raw))]) == 2
     err = capsys.readouterr().err
     assert "omnia-agents:agentNamespaces: Input should be 'require' or 'create'" in err
+
+
+def test_a_served_crd_without_schemas_fails_the_plan() -> None:
+    empty = harness.Cluster(crds={CRD_NAME: {"kind": "CustomResourceDefinition", "spec": {}}})
+    with pytest.raises(CrdMismatch) as caught:
+        harness.run_plan(harness.stack_file_for("dev"), cluster=empty)
+    assert caught.value.lines == [f"{CRD_NAME}: the CRD serves no version with an openAPIV3Schema"]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("nodes: 3\n", "a cluster description has only `namespaces:` and `crd:`"),
+        ("namespaces: agents\n", "namespaces: expected a list of names"),
+        ("crd: missing.yaml\n", "crd: cannot read"),
+    ],
+)
+def test_bad_cluster_descriptions_exit_2(tmp_path, capsys, text, message) -> None:
+    description = tmp_path / "cluster.yaml"
+    description.write_text(text, encoding="utf-8")
+    assert harness.main(["dev", "--cluster", str(description)]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.startswith(f"{description}: {message}")
