@@ -16,6 +16,7 @@ from harness import Plan, Registration, render
 SECRET_TYPE = "kubernetes:core/v1:Secret"
 CHART_TYPE = "kubernetes:helm.sh/v4:Chart"
 PASSWORD_TYPE = "random:index/randomPassword:RandomPassword"
+PROVIDER_TYPE = "pulumi:providers:kubernetes"
 OPS = ("create", "update", "replace", "delete", "same")
 
 
@@ -111,11 +112,19 @@ def compare(old: Plan, new: Plan) -> list[dict[str, Any]]:
                 # component rendered again on every run; each rendered object is registered
                 # and diffed as its own resource (and inherits the Chart's `protect`).
                 entry["reason"] = "chart re-rendered: each rendered object is diffed on its own"
-                if resource.protect:
+                if resource.protect:  # (never so in this program: see RedisStore)
                     entry["reason"] += (
                         "; the chart is protected and so is every object it renders: one the "
                         "new render renames, drops or must replace will be refused"
                     )
+            if resource.type == PROVIDER_TYPE:
+                # pulumi-kubernetes provider/pkg/provider/provider.go DiffConfig: the provider
+                # is replaced iff the active cluster its kubeconfig resolves to changes, and
+                # every object it manages with it. The kubeconfig is on the Pulumi host only.
+                entry["reason"] = (
+                    "provider settings changed: if the context names another cluster, "
+                    "`pulumi preview` replaces every object this provider manages"
+                )
             changes.append(entry)
             continue
         if previous.retain_on_delete:

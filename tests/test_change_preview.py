@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 import plan as harness
 from change_preview import compare, replace_reason
@@ -204,3 +205,16 @@ def test_a_bad_old_stack_file_exits_2_naming_it(write_stack, capsys) -> None:
     path = old({}, name="old", raw="config: [1]\n")
     assert harness.main(["prod", "--from", str(path)]) == 2
     assert capsys.readouterr().err == f"{path}: expected a mapping with a `config:` mapping\n"
+
+
+def test_a_new_kubernetes_context_is_flagged_on_the_provider(tmp_path, capsys) -> None:
+    document = yaml.safe_load(PROD.read_text(encoding="utf-8"))
+    document["config"]["kubernetes:context"] = "other-cluster"
+    new = tmp_path / "Pulumi.prod.yaml"
+    new.write_text(yaml.safe_dump(document), encoding="utf-8")
+    code, entries = preview(new, capsys)
+    assert code == 0
+    assert changed(entries) == {("pulumi:providers:kubernetes", "cluster-provider"): "update"}
+    provider = entries[("pulumi:providers:kubernetes", "cluster-provider")]
+    assert provider["paths"] == ["context"]
+    assert "replaces every object" in provider["reason"]
