@@ -237,7 +237,8 @@ def main(argv: list[str] | None = None) -> int:
 
         changes = compare(old, plan)
         _print(changes, args.format)
-        return 1 if refused(changes) else 0
+        stops = [f"refused: {c['type']} {c['name']}: {c['refused']}" for c in refused(changes)]
+        return _fail(stops, 1) if stops else 0
     _print(plan.items(args.show_secrets), args.format)
     return 0
 

@@ -31,8 +31,10 @@ PROD = harness.stack_file_for("prod")
 def preview(new: Path, capsys) -> tuple[int, dict[tuple[str, str], dict[str, Any]]]:
     """Exit code and the JSON entries by (type, name); the stack name is prod for both."""
     code = harness.main(["prod", "--stack-file", str(new), "--from", str(PROD), "--format", "json"])
-    out = capsys.readouterr().out
+    out, err = capsys.readouterr()
     entries = json.loads(out)
+    stops = [f"refused: {e['type']} {e['name']}: {e['refused']}" for e in entries if "refused" in e]
+    assert err.splitlines() == [harness.CRD_NOTE, *stops]  # each refusal said on stderr too
     assert all(set(e) <= {"type", "name", "op", "paths", "reason", "refused"} for e in entries)
     assert {e["op"] for e in entries} <= {"create", "update", "replace", "delete", "same"}
     return code, {(e["type"], e["name"]): e for e in entries}
