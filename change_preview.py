@@ -119,8 +119,9 @@ def compare(old: Plan, new: Plan) -> list[dict[str, Any]]:
                     )
             if resource.type == PROVIDER_TYPE:
                 # pulumi-kubernetes provider/pkg/provider/provider.go DiffConfig: the provider
-                # is replaced iff the active cluster its kubeconfig resolves to changes, and
-                # every object it manages with it. The kubeconfig is on the Pulumi host only.
+                # is replaced iff the active cluster its kubeconfig resolves to changes; pulumi
+                # step_generator.go providerChanged then replaces every object it manages (and
+                # refuses the protected ones). The kubeconfig is on the Pulumi host only.
                 entry["reason"] = (
                     "provider settings changed: if the context names another cluster, "
                     "`pulumi preview` replaces every object this provider manages"
