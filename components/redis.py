@@ -24,8 +24,10 @@ AUTH_SECRET = "redis-auth"
 AUTH_SECRET_KEY = "redis-password"
 PASSWORD_LENGTH = 40
 ROTATION_ANNOTATION = "omnia-agents/password-rotation"
-# pulumi-kubernetes reads each object's own await timeout from this annotation; a Chart's
-# customTimeouts do not reach its children (pulumi/pulumi#9822).
+# pulumi-kubernetes reads each object's own await timeout from this annotation when the object
+# has no customTimeouts (provider/pkg/metadata TimeoutDuration); a Chart's customTimeouts do not
+# reach its children (pulumi/pulumi#9822). The chart puts `commonAnnotations` on "all deployed
+# objects" (its values.yaml).
 TIMEOUT_ANNOTATION = "pulumi.com/timeoutSeconds"
 # Durability, stated rather than inherited from chart defaults: every write goes to the AOF,
 # fsynced once a second, so a crash loses at most the last second. The crash test starts a
