@@ -220,3 +220,18 @@ def test_a_new_kubernetes_context_is_flagged_on_the_provider(tmp_path, capsys) -
     provider = entries[("pulumi:providers:kubernetes", "cluster-provider")]
     assert provider["paths"] == ["context"]
     assert "replaces every object" in provider["reason"]
+
+
+def test_a_new_api_version_is_a_delete_and_a_create(prod_plan) -> None:
+    """apiVersion and kind are part of the type token, hence of the URN."""
+    moved = harness.run_plan(PROD)
+    old_type = AGENT_RUNTIME
+    new_type = old_type.replace("/v1alpha1:", "/v1beta1:")
+    for r in moved.find(old_type):
+        r.type = new_type
+        r.urn = r.urn.replace(old_type, new_type)
+    ops = {(e["type"], e["name"]): e["op"] for e in compare(prod_plan, moved)}
+    for r in prod_plan.find(old_type):
+        assert ops[(old_type, r.name)] == "delete"
+        assert ops[(new_type, r.name)] == "create"
+    assert {op for (t, _), op in ops.items() if t not in (old_type, new_type)} == {"same"}
