@@ -462,6 +462,17 @@ def load_stack_config() -> StackConfig:
             raw[name] = _decode(text)
     hidden = frozenset(k.removeprefix(prefix) for k in keys if k in secret or is_config_secret(k))
     parsed = parse_config(raw, source, hidden)
-    # An explicit provider does not read `kubernetes:*` stack config itself: pass it through.
+    # An explicit provider does not read `kubernetes:*` stack config itself: pass it through,
+    # and say which other provider settings the cluster will not see.
+    ignored = sorted(
+        k
+        for k in (*CONFIG.get(), *get_config_env())
+        if k.startswith("kubernetes:") and k != "kubernetes:context"
+    )
+    if ignored:
+        pulumi.log.warn(
+            f"{source}: {', '.join(dict.fromkeys(ignored))} not used: the program's own "
+            "Kubernetes provider reads only kubernetes:context"
+        )
     context = pulumi.Config("kubernetes").get("context")
     return parsed.model_copy(update={"kube_context": context}) if context else parsed

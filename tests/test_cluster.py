@@ -227,3 +227,17 @@ def test_bad_cluster_descriptions_exit_2(tmp_path, capsys, text, message) -> Non
     out, err = capsys.readouterr()
     assert out == ""
     assert err.startswith(f"{description}: {message}")
+
+
+def test_other_kubernetes_settings_are_flagged_as_unused(tmp_path, caplog) -> None:
+    document = yaml.safe_load(harness.stack_file_for("dev").read_text(encoding="utf-8"))
+    document["config"]["kubernetes:kubeconfig"] = "~/.kube/other"
+    document["config"]["kubernetes:context"] = "dev-cluster"
+    path = tmp_path / "Pulumi.dev.yaml"
+    path.write_text(yaml.safe_dump(document), encoding="utf-8")
+    (provider,) = harness.run_plan(path).find(PROVIDER)
+    assert provider.inputs == {"context": "dev-cluster", "enableSecretMutable": "true"}
+    assert (
+        "stacks/Pulumi.dev.yaml: kubernetes:kubeconfig not used: the program's own Kubernetes "
+        "provider reads only kubernetes:context"
+    ) in caplog.text
