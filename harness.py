@@ -1,5 +1,8 @@
 """The mock harness: runs a Pulumi program in-process under mocks and records what it registers.
 
+Reads (`Resource.get`) are recorded apart, as the objects a preview reads from the cluster, and
+answered by a mock `Cluster`: what it lacks fails the run as the real read fails the preview.
+
 Shared by `plan.py` (the offline plan), the tests and the benchmarks. It imports nothing of the
 project, so the benchmark floor can run an empty program under exactly these mocks.
 """
@@ -13,7 +16,7 @@ import json
 import random
 import string
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,6 +35,45 @@ UNKNOWN = "[unknown]"
 # The random provider's default special characters (pulumi-random docs).
 _RANDOM_SPECIAL = "!@#$%&*()-_=+[]{}<>:?"
 _COMPUTED = {"random:index/randomPassword:RandomPassword": ("result", "bcryptHash")}
+CRD_TYPE = "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition"
+NAMESPACE_TYPE = "kubernetes:core/v1:Namespace"
+
+
+class NotInClusterError(Exception):
+    """A read (`Resource.get`) of an object the (mock) cluster does not have: the real
+    provider finds nothing and the engine fails the preview on that read."""
+
+    def __init__(self, type_: str, name: str) -> None:
+        self.type = type_
+        self.name = name
+        kind = type_.rsplit(":", 1)[-1]
+        super().__init__(f"the cluster has no {kind} {name!r}")
+
+
+@dataclass(frozen=True)
+class Cluster:
+    """What the mock cluster answers to reads.
+
+    `namespaces`: the namespaces that exist (None: every one asked for). `crds`: the
+    CustomResourceDefinitions it serves, by name, as the API server returns them (None: any
+    asked for is present, without its schema, so the program cannot judge against it).
+    """
+
+    namespaces: frozenset[str] | None = None
+    crds: Mapping[str, dict[str, Any]] | None = None
+
+    def answer(self, type_: str, name: str) -> dict[str, Any]:
+        if type_ == NAMESPACE_TYPE:
+            if self.namespaces is not None and name not in self.namespaces:
+                raise NotInClusterError(type_, name)
+            return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
+        if type_ == CRD_TYPE:
+            if self.crds is None:
+                return {"metadata": {"name": name}}
+            if name not in self.crds:
+                raise NotInClusterError(type_, name)
+            return dict(self.crds[name])
+        return {"metadata": {"name": name}}
 
 
 @dataclass
@@ -46,12 +88,28 @@ class Registration:
     dependencies: list[str]
     protect: bool
     secret_outputs: list[str] = field(default_factory=list)  # additionalSecretOutputs
+    retain_on_delete: bool = False
+    provider: str = ""  # `<urn>::<id>` of an explicit provider, as the monitor received it
+    providers: dict[str, str] = field(default_factory=dict)  # a component's, by package
+
+
+@dataclass
+class Read:
+    """One `Resource.get`: an object read from the cluster at preview, never created."""
+
+    type: str
+    name: str
+    urn: str
+    id: str
+    parent: str
+    provider: str
 
 
 @dataclass
 class Plan:
     stack: str
     resources: list[Registration] = field(default_factory=list)
+    reads: list[Read] = field(default_factory=list)
     outputs: dict[str, Any] = field(default_factory=dict)  # stack outputs, secrets wrapped
     completed: set[str] = field(default_factory=set)  # URNs that called register_outputs
 
@@ -69,12 +127,18 @@ class Plan:
         return [render(r.inputs, show_secrets=True) for r in self.find(AGENT_RUNTIME)]
 
     def items(self, show_secrets: bool = False) -> list[dict[str, Any]]:
-        """`{type, name, inputs}`, plus `options` where protect or dependsOn are set."""
-        tails = {r.urn: r.urn.rsplit("$", 1)[-1].split("::", 3)[-1] for r in self.resources}
-        items = []
+        """Reads first as `{type, name, read: id}`; then `{type, name, inputs}`, plus `options`
+        where protect, retainOnDelete or dependsOn are set."""
+        urns = [r.urn for r in self.resources] + [r.urn for r in self.reads]
+        tails = {u: u.rsplit("$", 1)[-1].split("::", 3)[-1] for u in urns}
+        items: list[dict[str, Any]] = [
+            {"type": r.type, "name": r.name, "read": r.id} for r in self.reads
+        ]
         for r in self.resources:
             item = {"type": r.type, "name": r.name, "inputs": render(r.inputs, show_secrets)}
             options: dict[str, Any] = {"protect": True} if r.protect else {}
+            if r.retain_on_delete:
+                options["retainOnDelete"] = True
             if r.dependencies:
                 options["dependsOn"] = sorted(tails.get(u, u) for u in r.dependencies)
             if options:
@@ -144,12 +208,16 @@ class PlanMocks(pulumi.runtime.Mocks):
     mark secret) in, and the inputs it already decoded back out to the recording monitor.
     """
 
-    def __init__(self, stack: str, unknown_computed: bool) -> None:
+    def __init__(self, stack: str, unknown_computed: bool, cluster: Cluster | None = None) -> None:
         self.stack = stack
         self.unknown_computed = unknown_computed  # a first preview: computed values not known
+        self.cluster = cluster or Cluster()
         self.call_state = threading.local()
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        if getattr(self.call_state, "reading", False):
+            name = str(args.resource_id)
+            return name, self.cluster.answer(args.typ, name)
         self.call_state.inputs = args.inputs
         state = dict(args.inputs)
         if args.typ in _COMPUTED and not self.unknown_computed:
@@ -190,6 +258,7 @@ class RecordingMonitor(MockMonitor):
         call = self.plan_mocks.call_state
         call.secret_outputs = tuple(request.additionalSecretOutputs)
         call.inputs = None
+        call.reading = False
         response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
         _THREAD_LOOPS.add(_ensure_event_loop())  # type: ignore[no-untyped-call]
         if request.type != "pulumi:pulumi:Stack":
@@ -203,8 +272,32 @@ class RecordingMonitor(MockMonitor):
                     dependencies=list(request.dependencies),
                     protect=bool(request.protect),
                     secret_outputs=list(request.additionalSecretOutputs),
+                    retain_on_delete=bool(request.retainOnDelete),
+                    provider=request.provider,
+                    providers=dict(request.providers),
                 )
             )
+        return response
+
+    def ReadResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
+        call = self.plan_mocks.call_state
+        call.secret_outputs = ()
+        call.reading = True
+        try:
+            response = super().ReadResource(request)  # type: ignore[no-untyped-call]
+        finally:
+            call.reading = False
+        _THREAD_LOOPS.add(_ensure_event_loop())  # type: ignore[no-untyped-call]
+        self.plan.reads.append(
+            Read(
+                type=request.type,
+                name=request.name,
+                urn=response.urn,
+                id=request.id,
+                parent=request.parent,
+                provider=request.provider,
+            )
+        )
         return response
 
     def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802
@@ -223,14 +316,15 @@ def run_program(
     unknown_computed: bool = False,
     into: Plan | None = None,
     secret_keys: list[str] | None = None,
+    cluster: Cluster | None = None,
 ) -> Plan:
     """Run `program` as `pulumi preview` would, with fresh runtime state and this config.
 
     `into` receives the registrations even when the program fails part-way; `secret_keys` are
-    config keys handed over as set with `--secret`.
+    config keys handed over as set with `--secret`; `cluster` answers the program's reads.
     """
     plan = into if into is not None else Plan(stack=stack)
-    mocks = PlanMocks(stack, unknown_computed)
+    mocks = PlanMocks(stack, unknown_computed, cluster)
     # Fresh runtime state per run: config, root stack, pending outputs.
     pulumi.runtime.set_all_config(config, secret_keys or [])
     settings.ROOT.set(None)
@@ -241,4 +335,5 @@ def run_program(
     settings.SETTINGS.outputs.clear()
     _sync_await(run_in_stack(program))
     plan.resources = apply_order(plan.resources)
+    plan.reads.sort(key=lambda r: (r.name, r.type))
     return plan

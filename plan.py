@@ -1,7 +1,8 @@
 """Offline plan: run the real `__main__.py` under Pulumi mocks and print what it would register.
 
 Needs no cluster, no Pulumi CLI and no network. The tests use the same harness (`run_plan`), so
-what they assert is what `python plan.py STACK` shows.
+what they assert is what `python plan.py STACK` shows. With `--from OLD_STACK_FILE` it prints
+the change preview instead: what `pulumi up` would do to go from the old stack file to this one.
 """
 
 from __future__ import annotations
@@ -22,18 +23,34 @@ ROOT = Path(__file__).resolve().parent
 if str(ROOT) not in sys.path:  # the program imports `components` as `pulumi up` would
     sys.path.insert(0, str(ROOT))
 
+from components.cluster import CRD_NAME, CRD_TYPE, INSTALL_HINT, NAMESPACE_HINT  # noqa: E402
 from components.config import ConfigError, CrdMismatch  # noqa: E402
 from harness import (  # noqa: E402  (re-exported: the tests reach the harness through plan)
     AGENT_RUNTIME,
     SECRET,
     UNKNOWN,
+    Cluster,
+    NotInClusterError,
     Plan,
     mock_password,
     render,
     run_program,
 )
 
-__all__ = ["AGENT_RUNTIME", "SECRET", "UNKNOWN", "Plan", "mock_password", "render"]
+__all__ = [
+    "AGENT_RUNTIME",
+    "SECRET",
+    "UNKNOWN",
+    "Cluster",
+    "NotInClusterError",
+    "Plan",
+    "mock_password",
+    "render",
+]
+CRD_NOTE = (
+    "plan: no --crd or cluster crd given: the AgentRuntime CRD read is answered as present "
+    "and agents are not judged against it"
+)
 
 
 # libyaml when present (safe variants either way): a stack of 1000 agents parses 20x faster.
@@ -97,8 +114,10 @@ def run_plan(
     *,
     unknown_computed: bool = False,
     into: Plan | None = None,
+    cluster: Cluster | None = None,
 ) -> Plan:
-    """Run `__main__.py` with the stack file's config; raise ConfigError/StackFileError."""
+    """Run `__main__.py` with the stack file's config; raise ConfigError/StackFileError, and
+    NotInClusterError / CrdMismatch when the (mock) cluster lacks or refuses what it needs."""
     project, _ = project_settings()
     stack = stack or stack_name_of(stack_file)
     config = read_stack_config(stack_file, project)
@@ -107,8 +126,57 @@ def run_plan(
         runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__")
 
     return run_program(
-        program, config, project=project, stack=stack, unknown_computed=unknown_computed, into=into
+        program,
+        config,
+        project=project,
+        stack=stack,
+        unknown_computed=unknown_computed,
+        into=into,
+        cluster=cluster,
     )
+
+
+def crd_cluster(crd_file: Path, base: Cluster | None = None) -> Cluster:
+    """A cluster serving the CRD in this file (raises CrdFileError)."""
+    from components.crd import read_crd
+
+    crd = read_crd(crd_file, str(crd_file))
+    namespaces = base.namespaces if base else None
+    return Cluster(namespaces=namespaces, crds={CRD_NAME: crd})
+
+
+def read_cluster(path: Path) -> Cluster:
+    """A cluster description: `namespaces:` (the ones that exist; omitted: all do) and `crd:`
+    (a CRD file, relative to the description; null: not installed; omitted: present, not
+    judged). Raises StackFileError."""
+    try:
+        document = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER) or {}
+    except (OSError, yaml.YAMLError) as err:
+        raise StackFileError(f"cannot read the cluster description ({err})") from None
+    if not isinstance(document, dict) or set(document) - {"namespaces", "crd"}:
+        raise StackFileError("a cluster description has only `namespaces:` and `crd:`")
+    names = document.get("namespaces")
+    if names is not None and not (
+        isinstance(names, list) and all(isinstance(n, str) for n in names)
+    ):
+        raise StackFileError("namespaces: expected a list of names")
+    cluster = Cluster(namespaces=None if names is None else frozenset(names))
+    if "crd" not in document:
+        return cluster
+    if document["crd"] is None:
+        return Cluster(namespaces=cluster.namespaces, crds={})
+    from components.crd import CrdFileError
+
+    try:
+        return crd_cluster(path.parent / str(document["crd"]), cluster)
+    except CrdFileError as err:
+        raise StackFileError(f"crd: {err}") from None
+
+
+def missing_lines(where: str, err: NotInClusterError) -> list[str]:
+    """The engine fails a preview on a read of a missing object; say what to do about it."""
+    hint = INSTALL_HINT if err.type == CRD_TYPE else NAMESPACE_HINT
+    return [f"{where}: {err}", hint]
 
 
 def display_path(path: Path) -> str:
@@ -125,43 +193,94 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--format", choices=("yaml", "json"), default="yaml")
     parser.add_argument("--show-secrets", action="store_true", help="print secret values")
     parser.add_argument(
-        "--crd", type=Path, help="then judge every AgentRuntime against this CRD file (exit 1)"
+        "--crd", type=Path, help="the cluster serves this AgentRuntime CRD (agents judged: exit 1)"
+    )
+    parser.add_argument(
+        "--cluster", type=Path, help="cluster description: namespaces that exist, its CRD"
+    )
+    parser.add_argument(
+        "--from",
+        dest="old",
+        type=Path,
+        metavar="OLD_STACK_FILE",
+        help="print the change preview from this stack file instead (refused steps: exit 1)",
     )
     args = parser.parse_args(argv)
     if args.stack is None and args.stack_file is None:
         parser.error("give a STACK or --stack-file PATH")
     path = args.stack_file or stack_file_for(args.stack)
-    where = display_path(path)
-    if args.crd:  # jsonschema and CEL only when asked for
-        from components.crd import Crd, CrdFileError, check_manifests
+    cluster = None
+    try:
+        if args.cluster:
+            cluster = read_cluster(args.cluster)
+    except StackFileError as err:
+        return _fail([f"{display_path(args.cluster)}: {err}"], 2)
+    if args.crd:
+        from components.crd import CrdFileError
 
         try:
-            crd = Crd.from_file(args.crd)
+            cluster = crd_cluster(args.crd, cluster)
         except CrdFileError as err:
             return _fail([str(err)], 2)
-    # The program's pulumi.log.warn reaches the mocks' logger: say it on stderr as the CLI would.
+    stack = args.stack or stack_name_of(path)
+    old = None
+    if args.old:
+        old, code = _planned(args.old, stack, cluster)
+        if old is None:
+            return code
+    plan, code = _planned(path, stack, cluster, warn=True)
+    if plan is None:
+        return code
+    if cluster is None or cluster.crds is None:
+        print(CRD_NOTE, file=sys.stderr)  # after the plan: only a plan that ran skipped it
+    if old is not None:
+        from change_preview import compare, refused
+
+        changes = compare(old, plan)
+        _print(changes, args.format)
+        stops = [f"refused: {c['type']} {c['name']}: {c['refused']}" for c in refused(changes)]
+        return _fail(stops, 1) if stops else 0
+    _print(plan.items(args.show_secrets), args.format)
+    return 0
+
+
+def _planned(
+    path: Path, stack: str, cluster: Cluster | None, *, warn: bool = False
+) -> tuple[Plan | None, int]:
+    """The plan, or None and the exit code after printing why (naming the stack file).
+
+    `warn`: print the program's warnings (pulumi.log.warn reaches the mocks' logger) on
+    stderr, as `pulumi preview` would; only for the stack being planned, not an old one.
+    """
+    where = display_path(path)
     warnings = logging.StreamHandler(sys.stderr)
     warnings.setLevel(logging.WARNING)
     warnings.setFormatter(logging.Formatter("warning: %(message)s"))
-    logging.getLogger().addHandler(warnings)
+    # Only the program's own: the mocks log its warnings on the root logger; asyncio's noise
+    # about a run that failed part-way is not the user's business.
+    warnings.addFilter(lambda record: record.name == "root" and record.levelno == logging.WARNING)
+    if warn:
+        logging.getLogger().addHandler(warnings)
     try:
-        plan = run_plan(path, args.stack)
+        return run_plan(path, stack, cluster=cluster), 0
     except StackFileError as err:
-        return _fail([f"{where}: {err}"], 2)
+        return None, _fail([f"{where}: {err}"], 2)
     except ConfigError as err:
-        return _fail(err.lines(where), 2)
-    except CrdMismatch as err:  # the stack's own omnia-agents:crdFile check
-        return _fail(err.lines, 1)
+        return None, _fail(err.lines(where), 2)
+    except CrdMismatch as err:  # omnia-agents:crdFile, or the CRD the cluster serves
+        return None, _fail(err.lines, 1)
+    except NotInClusterError as err:
+        return None, _fail(missing_lines(where, err), 1)
     finally:
         logging.getLogger().removeHandler(warnings)
-    items = plan.items(args.show_secrets)
-    if args.format == "json":
+
+
+def _print(items: list[dict[str, Any]], format_: str) -> None:
+    if format_ == "json":
         print(json.dumps(items, indent=2))
     else:
         text = yaml.dump_all(items, Dumper=_DUMPER, sort_keys=False, allow_unicode=True)
         print(text, end="")
-    problems = check_manifests(crd, plan.manifests()) if args.crd else []
-    return _fail(problems, 1) if problems else 0
 
 
 def _fail(lines: list[str], code: int) -> int:

@@ -14,11 +14,13 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.agent import runtime_manifest
+from components.cluster import NAMESPACE_TYPE, Existing
 from components.config import AgentConfig, SessionConfig
 from components.releases import Release
 from components.session import CLIENT_LABEL, CREDENTIALS_SECRET, URL_KEY
 
 if TYPE_CHECKING:  # imported by the program only when a stack uses Redis
+    from components.cluster import Cluster
     from components.redis import RedisStore
 
 
@@ -37,34 +39,71 @@ class AgentNamespace(pulumi.ComponentResource):
         release: Release,
         store: RedisStore | None = None,
         opts: pulumi.ResourceOptions | None = None,
+        *,
+        cluster: Cluster,
+        create: bool = False,
     ) -> None:
-        """`release`: what the targeted Omnia release reads (block, URL wiring, pod stamps)."""
-        super().__init__("omnia-agents:index:AgentNamespace", namespace, None, opts)
-        # The Redis namespace is the one namespace the program creates: wait for it there.
-        first: list[pulumi.Resource] = []
+        """`release`: what the targeted Omnia release reads (block, URL wiring, pod stamps).
+        `create`: the program creates the namespace; otherwise it must exist (read at preview).
+        """
+        own = pulumi.ResourceOptions(providers=[cluster.provider])
+        super().__init__(
+            "omnia-agents:index:AgentNamespace",
+            namespace,
+            None,
+            pulumi.ResourceOptions.merge(opts, own),
+        )
+        redis_here = any(session.type == "redis" for _, session in agents)
+        if redis_here and store is None:
+            raise ValueError(f"agents in {namespace} use redis sessions but no store exists")
+        # What must exist before anything is put into the namespace: one per namespace.
+        self.namespace: pulumi.CustomResource | None = None
+        first: list[pulumi.Resource]
         if store is not None and store.config.namespace == namespace:
-            first = [store.namespace]
+            first = [store.namespace]  # the store creates (and keeps) the Redis namespace
+        elif create:
+            # Created with the client label itself: no patch of a namespace we own.
+            labels = {CLIENT_LABEL: "true"} if redis_here else None
+            self.namespace = k8s.core.v1.Namespace(
+                f"{namespace}-namespace",
+                metadata={"name": namespace, "labels": labels},
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[cluster.crd]),
+            )
+            first = [self.namespace]
+        else:
+            # Read at preview: a missing namespace fails there, naming it, instead of a
+            # NamespacePatch (server-side apply) creating it (pulumi-kubernetes#2194).
+            self.namespace = Existing(
+                NAMESPACE_TYPE,
+                f"{namespace}-namespace",
+                namespace,
+                pulumi.ResourceOptions(parent=self),
+            )
+            first = [self.namespace]
         self.secret: k8s.core.v1.Secret | None = None
         self.label: k8s.core.v1.NamespacePatch | None = None
         for_redis: list[pulumi.Resource] = []
-        if any(session.type == "redis" for _, session in agents):
-            if store is None:
-                raise ValueError(f"agents in {namespace} use redis sessions but no store exists")
+        if redis_here and store is not None:
+            # Derived data, never protected: moving the last redis agent away deletes it.
             self.secret = k8s.core.v1.Secret(
                 f"{namespace}-credentials",
                 metadata={"name": CREDENTIALS_SECRET, "namespace": namespace},
                 string_data={URL_KEY: store.url},  # the Kubernetes SDK sends it as a secret
-                opts=pulumi.ResourceOptions(
-                    parent=self, depends_on=first, protect=store.config.protect
-                ),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[cluster.crd, *first]),
             )
-            # A server-side-apply patch: labels a namespace we do not own, and only that label.
-            self.label = k8s.core.v1.NamespacePatch(
-                f"{namespace}-label",
-                metadata={"name": namespace, "labels": {CLIENT_LABEL: "true"}},
-                opts=pulumi.ResourceOptions(parent=self, depends_on=first),
-            )
-            for_redis = [self.secret, self.label, store.chart]
+            for_redis = [self.secret, store.chart]
+            if not (create and self.namespace is not None):
+                # A server-side-apply patch: labels a namespace we do not own, only that label.
+                self.label = k8s.core.v1.NamespacePatch(
+                    f"{namespace}-label",
+                    metadata={"name": namespace, "labels": {CLIENT_LABEL: "true"}},
+                    opts=pulumi.ResourceOptions(parent=self, depends_on=[cluster.crd, *first]),
+                )
+                for_redis.insert(1, self.label)
+        # The served CRD's verdict (an Output resolving to its read) first: no agent is sent
+        # to the engine before every agent has been judged against it.
+        plain: list[pulumi.Input[pulumi.Resource]] = [cluster.agents_ready, *first]
+        with_redis = [*plain, *for_redis]
         self.runtimes: dict[str, k8s.apiextensions.CustomResource] = {}
         for agent, session in agents:
             redis = session.type == "redis"
@@ -77,8 +116,6 @@ class AgentNamespace(pulumi.ComponentResource):
                 kind=manifest["kind"],
                 metadata=manifest["metadata"],
                 spec=manifest["spec"],
-                opts=pulumi.ResourceOptions(
-                    parent=self, depends_on=first + (for_redis if redis else [])
-                ),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=with_redis if redis else plain),
             )
         self.register_outputs({"namespace": namespace, "agents": sorted(self.runtimes)})

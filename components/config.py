@@ -49,6 +49,9 @@ from components.releases import (
 PROJECT = "omnia-agents"
 STACK_CONFIG_DIR = "stacks"  # Pulumi.yaml's stackConfigDir; a test keeps the two in step.
 
+# Bitnami publishes the chart only as OCI.
+DEFAULT_CHART = "oci://registry-1.docker.io/bitnamicharts/redis"
+
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _GO_UNITS = "ns, us, ms, s, m, h"
 _HOURS_PER = {"d": 24, "w": 168, "y": 8760}
@@ -80,6 +83,14 @@ def _go_duration(value: str) -> str:
     if nanoseconds <= 0:
         raise ValueError(f"{value!r} must be a positive duration")
     return value
+
+
+def _chart_source(value: str) -> str:
+    if value.startswith("oci://") or value.endswith(".tgz"):
+        return value
+    raise ValueError(
+        f"{value!r} is neither an OCI reference (oci://registry/path/redis) nor a local .tgz"
+    )
 
 
 def _session_type(value: Any) -> Any:
@@ -161,12 +172,19 @@ class RedisConfig(_Model):
     # HA: Sentinel failover behind a `<release>-master` Service, so the URL does not change.
     sentinel: StrictBool = False
     replicas: StrictInt | None = Field(default=None, ge=1, le=16)
-    # Stateful resources refuse `pulumi destroy` and replacement while set.
+    # Pulumi `protect` on what holds session data: the Redis namespace (its volumes live there).
+    # Derived objects (password, Secrets, chart) stay unprotected, so rotation and upgrades run.
     protect: StrictBool = False
     # Any new value (e.g. "2026-11") generates a new password and rolls every user of it.
     password_rotation: StrictStr | None = Field(
         default=None, alias="passwordRotation", min_length=1, max_length=63
     )
+    # How long `pulumi up` waits for each chart object to become ready (every object carries it
+    # as `pulumi.com/timeoutSeconds`): a Sentinel rollout restarts the pods one by one.
+    ready_timeout: GoDuration = Field(default="30m", alias="readyTimeout")
+    # Where Helm pulls the chart from, on the machine running Pulumi: an OCI reference (a
+    # mirror of Bitnami's) or a local `.tgz`, relative to the project.
+    chart: Annotated[StrictStr, AfterValidator(_chart_source)] = DEFAULT_CHART
 
     @model_validator(mode="after")
     def _topology(self) -> RedisConfig:
@@ -209,6 +227,14 @@ class StackConfig(_Model):
     redis: RedisConfig | None = None
     agents: list[AgentConfig] = Field(min_length=1)
     crd_file: StrictStr | None = Field(default=None, alias="crdFile")
+    # `require`: agent namespaces must exist (read at preview, so a typo fails there);
+    # `create`: the program creates them (and deletes them on destroy).
+    agent_namespaces: Literal["require", "create"] = Field(
+        default="require", alias="agentNamespaces"
+    )
+    # kubeconfig context for the program's Kubernetes provider: `kubernetes:context`, passed
+    # through by load_stack_config (not an omnia-agents key).
+    kube_context: StrictStr | None = Field(default=None, alias="kubernetes:context", exclude=True)
 
     @property
     def release(self) -> Release:
@@ -324,7 +350,7 @@ def _known_keys(loc: Sequence[int | str]) -> list[str]:
         model = _model_of(fields[part].annotation)
     if model is None:
         return []
-    return [f.alias or n for n, f in model.model_fields.items()]
+    return [f.alias or n for n, f in model.model_fields.items() if not f.exclude]
 
 
 def _problem(error: Any, secret_keys: frozenset[str]) -> Problem:
@@ -492,7 +518,8 @@ def stack_file() -> str:
 
 
 def load_stack_config() -> StackConfig:
-    """Read this stack's omnia-agents:* config (every key, so typos are caught)."""
+    """Read this stack's omnia-agents:* config (every key, so typos are caught), and the
+    `kubernetes:context` the program's own Kubernetes provider must use."""
     source = stack_file()
     prefix = f"{PROJECT}:"
     keys = {k for k in (*CONFIG.get(), *get_config_env()) if k.startswith(prefix)}
@@ -505,4 +532,18 @@ def load_stack_config() -> StackConfig:
         if text is not None:
             raw[name] = _decode(text)
     hidden = frozenset(k.removeprefix(prefix) for k in keys if k in secret or is_config_secret(k))
-    return parse_config(raw, source, hidden)
+    parsed = parse_config(raw, source, hidden)
+    # An explicit provider does not read `kubernetes:*` stack config itself: pass it through,
+    # and say which other provider settings the cluster will not see.
+    ignored = sorted(
+        k
+        for k in (*CONFIG.get(), *get_config_env())
+        if k.startswith("kubernetes:") and k != "kubernetes:context"
+    )
+    if ignored:
+        pulumi.log.warn(
+            f"{source}: {', '.join(dict.fromkeys(ignored))} not used: the program's own "
+            "Kubernetes provider reads only kubernetes:context"
+        )
+    context = pulumi.Config("kubernetes").get("context")
+    return parsed.model_copy(update={"kube_context": context}) if context else parsed

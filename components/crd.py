@@ -66,7 +66,7 @@ def _join(path: str, key: str | int) -> str:
     return f"{path}.{key}" if path else key
 
 
-def _read_crd(path: Path, label: str) -> dict[str, Any]:
+def read_crd(path: Path, label: str) -> dict[str, Any]:
     try:
         loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C parser: CRDs run to MBs
         documents = list(yaml.load_all(path.read_text(encoding="utf-8"), Loader=loader))
@@ -283,7 +283,11 @@ class Crd:
     def from_file(cls, path: Path, label: str | None = None) -> Crd:
         """`label` names the file in messages (the path as the user wrote it)."""
         label = label or str(path)
-        crd = _read_crd(path, label)
+        return cls.from_object(read_crd(path, label), label)
+
+    @classmethod
+    def from_object(cls, crd: dict[str, Any], label: str) -> Crd:
+        """A CRD as the API server returns it (a file's, or the one read from the cluster)."""
         spec = crd.get("spec") or {}
         schemas = {
             v["name"]: v["schema"]["openAPIV3Schema"]

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+import math
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import pulumi
@@ -11,15 +12,23 @@ import pulumi_random as random
 
 from components.agent import credentials_digest
 from components.config import ImagesConfig, RedisConfig
+from components.duration import parse_go_duration
 from components.session import CLIENT_LABEL
 
-CHART = "oci://registry-1.docker.io/bitnamicharts/redis"
+if TYPE_CHECKING:
+    from components.cluster import Cluster
+
 RELEASE = "redis"
 PORT = 6379
 AUTH_SECRET = "redis-auth"
 AUTH_SECRET_KEY = "redis-password"
 PASSWORD_LENGTH = 40
 ROTATION_ANNOTATION = "omnia-agents/password-rotation"
+# pulumi-kubernetes reads each object's own await timeout from this annotation when the object
+# has no customTimeouts (provider/pkg/metadata TimeoutDuration); a Chart's customTimeouts do not
+# reach its children (pulumi/pulumi#9822). The chart puts `commonAnnotations` on "all deployed
+# objects" (its values.yaml).
+TIMEOUT_ANNOTATION = "pulumi.com/timeoutSeconds"
 # Durability, stated rather than inherited from chart defaults: every write goes to the AOF,
 # fsynced once a second, so a crash loses at most the last second. The crash test starts a
 # real redis-server with exactly these lines.
@@ -40,6 +49,10 @@ def redis_url(password: str, host: str, port: int) -> str:
 def redis_conf() -> str:
     """The chart's `commonConfiguration`: redis.conf lines."""
     return "".join(f"{key} {value}\n" for key, value in PERSISTENCE)
+
+
+def ready_timeout_seconds(config: RedisConfig) -> int:
+    return math.ceil(parse_go_duration(config.ready_timeout) / 1_000_000_000)
 
 
 def chart_values(config: RedisConfig) -> dict[str, Any]:
@@ -85,6 +98,8 @@ def chart_values(config: RedisConfig) -> dict[str, Any]:
         values["replica"]["automountServiceAccountToken"] = True
         values["rbac"] = {"create": True}
         values["serviceAccount"] = {"create": True}
+    # Every rendered object waits for readiness at most this long during `pulumi up`.
+    values["commonAnnotations"] = {TIMEOUT_ANNOTATION: str(ready_timeout_seconds(config))}
     images = config.images or ImagesConfig()
     overrides = (
         ("redis", images.redis),
@@ -104,7 +119,15 @@ def chart_values(config: RedisConfig) -> dict[str, Any]:
 
 
 class RedisStore(pulumi.ComponentResource):
-    """One Redis release whose password never passes through the chart's values."""
+    """One Redis release whose password never passes through the chart's values.
+
+    Only the namespace holds data (the volumes' PVCs live and die with it): it is kept on
+    delete and, with `protect`, guarded. Everything else is derived and must stay replaceable:
+    the engine refuses to replace a protected resource (pulumi pkg/resource/deploy/
+    step_generator.go: `new.Protect && old.Protect`) and hands `protect` down to a
+    component's children, so a protected chart would block every upgrade that renames,
+    drops or must replace one of its objects.
+    """
 
     namespace: k8s.core.v1.Namespace
     password: random.RandomPassword
@@ -117,23 +140,39 @@ class RedisStore(pulumi.ComponentResource):
     config: RedisConfig
 
     def __init__(
-        self, name: str, config: RedisConfig, opts: pulumi.ResourceOptions | None = None
+        self,
+        name: str,
+        config: RedisConfig,
+        cluster: Cluster,
+        opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        super().__init__("omnia-agents:index:RedisStore", name, None, opts)
-        keep = config.protect  # every child here holds or guards session data
+        own = pulumi.ResourceOptions(providers=[cluster.provider])
+        super().__init__(
+            "omnia-agents:index:RedisStore", name, None, pulumi.ResourceOptions.merge(opts, own)
+        )
 
         def child(*needs: pulumi.Resource) -> pulumi.ResourceOptions:
-            return pulumi.ResourceOptions(parent=self, protect=keep, depends_on=list(needs))
+            return pulumi.ResourceOptions(parent=self, depends_on=list(needs))
 
+        # Nothing is created before the cluster is known to run the operator.
         self.namespace = k8s.core.v1.Namespace(
-            f"{name}-namespace", metadata={"name": config.namespace}, opts=child()
+            f"{name}-namespace",
+            metadata={"name": config.namespace},
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                depends_on=[cluster.crd],
+                protect=config.protect,
+                # Deleting a Namespace deletes its PVCs, whatever the StatefulSets'
+                # persistentVolumeClaimRetentionPolicy says: destroy leaves it in the cluster.
+                retain_on_delete=True,
+            ),
         )
         self.password = random.RandomPassword(
             f"{name}-password",
             length=PASSWORD_LENGTH,
             special=False,
             keepers={"rotation": config.password_rotation or ""},
-            opts=child(),
+            opts=child(cluster.crd),
         )
         self.auth_secret = k8s.core.v1.Secret(
             f"{name}-auth",
@@ -145,7 +184,7 @@ class RedisStore(pulumi.ComponentResource):
         # The resource name is the release name: v4 prefixes every rendered object with it.
         self.chart = k8s.helm.v4.Chart(
             name,
-            chart=CHART,
+            chart=config.chart,
             version=config.chart_version,
             name=name,
             namespace=config.namespace,

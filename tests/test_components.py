@@ -19,6 +19,7 @@ def test_every_component_registers_outputs(stack) -> None:
     assert components
     assert {r.type for r in components} <= {
         "omnia-agents:index:AgentNamespace",
+        "omnia-agents:index:Cluster",
         "omnia-agents:index:RedisStore",
     }
     for component in components:
@@ -49,9 +50,12 @@ def test_runs_are_isolated_and_deterministic() -> None:
     assert first == again
     raw = stack_config("prod")
     namespaces = {a["namespace"] for a in raw["agents"]}
-    # RedisStore and its 4 children; a component per agent namespace; the Secret and label
-    # in each redis one; an AgentRuntime per agent.
-    assert len(first) == 5 + len(namespaces) + 2 * len(redis_namespaces(raw)) + len(raw["agents"])
+    # Cluster and its provider, the CRD read; RedisStore and its 4 children; a component and
+    # a namespace read per agent namespace; the Secret and label in each redis one; an
+    # AgentRuntime per agent.
+    assert len(first) == (
+        3 + 5 + 2 * len(namespaces) + 2 * len(redis_namespaces(raw)) + len(raw["agents"])
+    )
 
 
 def test_harness_knows_the_program_s_agent_runtime_token() -> None:

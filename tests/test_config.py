@@ -180,7 +180,7 @@ def test_snake_case_spellings_are_unknown_keys() -> None:
     with pytest.raises(ConfigError) as caught:
         parse_config(raw, "s")
     assert caught.value.lines() == [
-        "s: omnia-agents:omnia_version: unknown key (known: omniaVersion, session, redis, agents, crdFile)"
+        "s: omnia-agents:omnia_version: unknown key (known: omniaVersion, session, redis, agents, crdFile, agentNamespaces)"
     ]
 
 
@@ -403,7 +403,7 @@ BAD = [
     (
         "unknown-top-key",
         _set("sesion", {"type": "memory"}),
-        "omnia-agents:sesion: unknown key (known: omniaVersion, session, redis, agents, crdFile)",
+        "omnia-agents:sesion: unknown key (known: omniaVersion, session, redis, agents, crdFile, agentNamespaces)",
     ),
 ]
 

@@ -6,6 +6,8 @@ import plan as harness
 from components.agent import API_VERSION, KIND
 from tests.conftest import AGENT_RUNTIME, expected_session, stack_config
 
+CRD = "agentruntimes.omnia.altairalabs.ai"
+
 
 def test_every_agent_is_an_agent_runtime_with_a_memory_session(dev_plan) -> None:
     raw = stack_config("dev")
@@ -32,12 +34,27 @@ def test_dev_session_blocks_are_memory_with_their_ttls(dev_plan) -> None:
     assert raw["session"] == {"type": "memory", "ttl": "1h"}  # the brief's dev default
 
 
+# The program's own cluster access: the component, its provider; no Redis type at all.
+NO_REDIS = {
+    "omnia-agents:index:Cluster",
+    "pulumi:providers:kubernetes",
+    "omnia-agents:index:AgentNamespace",
+    AGENT_RUNTIME,
+}
+
+
+def _waits_only_for_the_cluster(plan: harness.Plan) -> None:
+    """Each agent waits for the served CRD and for its namespace's read, nothing else."""
+    reads = {(r.type, r.id): r.urn for r in plan.reads}
+    crd = reads[("kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition", CRD)]
+    for runtime in plan.find(AGENT_RUNTIME):
+        namespace = reads[("kubernetes:core/v1:Namespace", runtime.inputs["metadata"]["namespace"])]
+        assert sorted(runtime.dependencies) == sorted([crd, namespace])
+
+
 def test_dev_registers_no_redis_resource(dev_plan) -> None:
-    assert {r.type for r in dev_plan.resources} == {
-        "omnia-agents:index:AgentNamespace",
-        AGENT_RUNTIME,
-    }
-    assert all(r.dependencies == [] for r in dev_plan.resources)
+    assert {r.type for r in dev_plan.resources} == NO_REDIS
+    _waits_only_for_the_cluster(dev_plan)
 
 
 def test_dev_outputs_list_each_agent_and_no_redis(dev_plan) -> None:
@@ -53,5 +70,6 @@ def test_redis_settings_without_redis_agents_deploy_nothing_and_say_so(write_sta
     raw = stack_config("dev")
     raw["redis"] = {"chartVersion": "22.0.5"}
     plan = harness.run_plan(write_stack(raw))
-    assert {r.type for r in plan.resources} == {"omnia-agents:index:AgentNamespace", AGENT_RUNTIME}
+    assert {r.type for r in plan.resources} == NO_REDIS
+    _waits_only_for_the_cluster(plan)
     assert "omnia-agents:redis is set, but no agent uses redis sessions" in caplog.text

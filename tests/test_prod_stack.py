@@ -126,6 +126,7 @@ def test_redis_agents_wait_for_their_secret_and_the_chart(prod_plan) -> None:
         if r.inputs["metadata"]["name"] == "redis-credentials"
     }
     labels = {r.inputs["metadata"]["name"]: r.urn for r in prod_plan.find(PATCH)}
+    reads = {r.id: r.urn for r in prod_plan.reads}  # the CRD and each agent namespace
     deps = {
         (r.inputs["metadata"]["namespace"], r.inputs["metadata"]["name"]): sorted(r.dependencies)
         for r in prod_plan.find(AGENT_RUNTIME)
@@ -134,6 +135,7 @@ def test_redis_agents_wait_for_their_secret_and_the_chart(prod_plan) -> None:
         ns = agent["namespace"]
         redis = expected_session(raw, agent)["type"] == "redis"
         wanted = [secrets[ns], labels[ns], chart, password] if redis else []
+        wanted += [reads["agentruntimes.omnia.altairalabs.ai"], reads[ns]]
         assert deps[(ns, agent["name"])] == sorted(wanted)
 
 

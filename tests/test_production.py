@@ -46,26 +46,31 @@ def test_network_policy_admits_exactly_the_labelled_agent_namespaces(prod_plan) 
     assert memory_only and not memory_only & set(labelled)
 
 
-def test_stateful_prod_resources_are_protected(prod_plan) -> None:
+def test_only_the_data_holder_is_protected_and_kept(prod_plan) -> None:
+    """The Redis namespace holds the volumes (deleting it deletes its PVCs): protected and
+    retained. Password, Secrets and chart are derived: never protected, so rotation,
+    upgrades and agent moves run in one `pulumi up`."""
     raw = stack_config("prod")
     assert raw["redis"]["protect"] is True
     protected = {(r.type, r.name) for r in prod_plan.resources if r.protect}
-    credentials = {(SECRET, f"{ns}-credentials") for ns in redis_namespaces(raw)}
-    assert protected == {
-        (NAMESPACE, "redis-namespace"),
-        (PASSWORD, "redis-password"),
-        (SECRET, "redis-auth"),
-        (CHART, "redis"),
-        *credentials,
-    }
+    retained = {(r.type, r.name) for r in prod_plan.resources if r.retain_on_delete}
+    assert protected == retained == {(NAMESPACE, "redis-namespace")}
     items = {(i["type"], i["name"]): i for i in prod_plan.items()}
-    assert all(items[key]["options"]["protect"] is True for key in protected)
+    assert items[(NAMESPACE, "redis-namespace")]["options"]["protect"] is True
+    assert items[(NAMESPACE, "redis-namespace")]["options"]["retainOnDelete"] is True
+    derived = [(CHART, "redis"), (PASSWORD, "redis-password"), (SECRET, "redis-auth")]
+    derived += [(SECRET, f"{ns}-credentials") for ns in redis_namespaces(raw)]
+    for key in derived:
+        assert "protect" not in items[key].get("options", {}), key
 
 
 def test_protection_is_a_stack_setting(write_stack, dev_plan) -> None:
     raw = stack_config("prod")
     raw["redis"]["protect"] = False
-    assert not any(r.protect for r in harness.run_plan(write_stack(raw)).resources)
+    plan = harness.run_plan(write_stack(raw))
+    assert not any(r.protect for r in plan.resources)
+    # Kept on destroy whatever `protect` says: deleting it would delete the volumes.
+    assert plan.one(NAMESPACE, "redis-namespace").retain_on_delete is True
     assert not any(r.protect for r in dev_plan.resources)
 
 

@@ -23,6 +23,8 @@ NETWORK = {
     "ingressNSMatchLabels": {"omnia-agents/redis-client": "true"},
 }
 CONF = 'appendonly yes\nappendfsync everysec\nsave ""\n'
+# readyTimeout's default, 30m, as the await annotation every rendered object carries.
+WAIT = {"pulumi.com/timeoutSeconds": "1800"}
 
 
 def values(**redis: Any) -> dict[str, Any]:
@@ -64,6 +66,7 @@ def test_standalone_values() -> None:
         "commonConfiguration": CONF,
         "master": {"persistence": {"enabled": True}, "persistentVolumeClaimRetentionPolicy": KEEP},
         "networkPolicy": NETWORK,
+        "commonAnnotations": WAIT,
     }
 
 
@@ -76,6 +79,7 @@ def test_replication_values() -> None:
         "master": pods,
         "replica": {**pods, "replicaCount": 2},
         "networkPolicy": NETWORK,
+        "commonAnnotations": WAIT,
     }
 
 
@@ -135,3 +139,47 @@ def test_image_overrides_allow_the_non_default_images() -> None:
     assert "global" not in values() and "image" not in values()
     # Without Sentinel those two images never run: no override, no insecure-image waiver.
     assert values(images={"kubectl": kubectl}) == values()
+
+
+@pytest.mark.parametrize(("timeout", "seconds"), [("30m", "1800"), ("1h", "3600"), ("90s", "90")])
+def test_ready_timeout_reaches_every_chart_object(timeout: str, seconds: str) -> None:
+    assert values(readyTimeout=timeout)["commonAnnotations"] == {
+        "pulumi.com/timeoutSeconds": seconds
+    }
+
+
+@pytest.mark.parametrize(
+    ("chart", "message"),
+    [
+        ("bitnami/redis", "'bitnami/redis' is neither an OCI reference"),
+        ("https://charts.example/redis-22.0.5.tgz.sig", "is neither an OCI reference"),
+    ],
+)
+def test_chart_source_must_be_oci_or_a_local_archive(chart: str, message: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_config(
+            {
+                "session": {"type": "redis"},
+                "redis": {"chartVersion": "22.0.5", "chart": chart},
+                "agents": [{"name": "a"}],
+            },
+            "s",
+        )
+    assert caught.value.problems[0].key == "omnia-agents:redis.chart"
+    assert message in caught.value.problems[0].message
+
+
+def test_ready_timeout_must_be_a_go_duration() -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_config(
+            {
+                "omniaVersion": "0.9.0-beta.17",
+                "session": {"type": "redis"},
+                "redis": {"chartVersion": "22.0.5", "readyTimeout": "1d"},
+                "agents": [{"name": "a"}],
+            },
+            "s",
+        )
+    assert [(p.key, p.message) for p in caught.value.problems] == [
+        ("omnia-agents:redis.readyTimeout", "'1d' is not a Go duration (use '24h')")
+    ]

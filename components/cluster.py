@@ -1,0 +1,104 @@
+"""The cluster as the program sees it: its own Kubernetes provider and the Omnia CRD it serves.
+
+Read at preview, so a cluster without the operator fails `pulumi preview` instead of `pulumi up`
+failing after Redis is built, and agents are judged against the CRD the cluster really serves.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.config import StackConfig
+
+CRD_NAME = "agentruntimes.omnia.altairalabs.ai"
+CRD_TYPE = "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition"
+NAMESPACE_TYPE = "kubernetes:core/v1:Namespace"
+NAMESPACE_HINT = (
+    "create it (or fix the agent's namespace), or set omnia-agents:agentNamespaces: create "
+    "to have the program create its agent namespaces"
+)
+INSTALL_HINT = (
+    f"the cluster serves no CustomResourceDefinition {CRD_NAME}: install the Omnia operator "
+    "(its Helm chart installs the AgentRuntime CRD) before deploying agents"
+)
+
+
+class Existing(pulumi.CustomResource):
+    """A read (`get`) of an object that must already exist, its outputs left as the API
+    server's JSON.
+
+    The SDK's typed classes rename keys on the way out (a CRD's `openAPIV3Schema` becomes
+    `open_apiv3_schema`), which the CRD checker cannot judge, and importing them costs a
+    memory-only stack a quarter second (`pulumi_kubernetes.core.v1`); an untyped read of the
+    same type token avoids both.
+    """
+
+    spec: pulumi.Output[Any]
+
+    def __init__(self, type_: str, name: str, id_: str, opts: pulumi.ResourceOptions) -> None:
+        read = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(id=id_))
+        super().__init__(type_, name, {"spec": None}, read)
+
+
+def _judge(config: StackConfig, spec: Any) -> None:
+    """Fail the program with the checker's lines when the served CRD would prune or reject."""
+    if spec is None:
+        # Only the offline plan answers a read without the object (no CRD file given).
+        pulumi.log.debug(f"{CRD_NAME}: served schema not known; agents not judged")
+        return
+    from components.agent import planned_manifests  # jsonschema and CEL only when judged
+    from components.config import CrdMismatch
+    from components.crd import Crd, CrdFileError, check_manifests
+
+    served = f"the CRD the cluster serves ({CRD_NAME})"
+    try:
+        crd = Crd.from_object({"kind": "CustomResourceDefinition", "spec": spec}, CRD_NAME)
+    except CrdFileError as err:  # a CRD without schemas: nothing to judge against
+        raise CrdMismatch(served, [str(err)]) from None
+    lines = check_manifests(crd, planned_manifests(config))
+    if lines:
+        raise CrdMismatch(served, lines)
+
+
+class Cluster(pulumi.ComponentResource):
+    """The provider every Kubernetes object of the stack uses, and the served Omnia CRD."""
+
+    provider: k8s.Provider
+    crd: Existing
+    # Resolves to the CRD read once every agent conforms to it; AgentRuntimes depend on it,
+    # so none is sent to the engine when the judgement fails.
+    agents_ready: pulumi.Output[pulumi.Resource]
+
+    def __init__(
+        self, name: str, config: StackConfig, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("omnia-agents:index:Cluster", name, None, opts)
+        # Secret data changes are updates, not replacements, only with enableSecretMutable:
+        # pulumi-kubernetes provider/pkg/provider/diff.go forceNewProperties adds `.type`,
+        # `.stringData`, `.data` of a Secret to the replace keys unless it is set (its
+        # diff_test.go: "Secret resources don't trigger a replace when mutable"). Set here,
+        # not in a stack file, so no stack can forget it. An explicit provider ignores
+        # `kubernetes:*` stack config, so the context is passed through.
+        self.provider = k8s.Provider(
+            f"{name}-provider",
+            context=config.kube_context,
+            enable_secret_mutable=True,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.crd = Existing(
+            CRD_TYPE,
+            f"{name}-crd",
+            CRD_NAME,
+            pulumi.ResourceOptions(parent=self, provider=self.provider),
+        )
+        crd = self.crd
+
+        def judged(spec: Any) -> pulumi.Resource:
+            _judge(config, spec)
+            return crd
+
+        self.agents_ready = self.crd.spec.apply(judged)
+        self.register_outputs({})
