@@ -43,8 +43,10 @@ class Existing(pulumi.CustomResource):
         super().__init__(type_, name, {"spec": None}, read)
 
 
-def _judge(config: StackConfig, spec: Any) -> None:
+def _judge(config: StackConfig | None, spec: Any) -> None:
     """Fail the program with the checker's lines when the served CRD would prune or reject."""
+    if config is None:
+        return  # a store on its own: the CRD must be served, there are no agents to judge
     if spec is None:
         # Only the offline plan answers a read without the object (no CRD file given).
         pulumi.log.debug(f"{CRD_NAME}: served schema not known; agents not judged")
@@ -73,8 +75,13 @@ class Cluster(pulumi.ComponentResource):
     agents_ready: pulumi.Output[pulumi.Resource]
 
     def __init__(
-        self, name: str, config: StackConfig, opts: pulumi.ResourceOptions | None = None
+        self,
+        name: str,
+        kube_context: str | None,
+        agents: StackConfig | None = None,
+        opts: pulumi.ResourceOptions | None = None,
     ) -> None:
+        """`agents`: the stack whose AgentRuntimes are judged against the served CRD."""
         super().__init__("omnia-agents:index:Cluster", name, None, opts)
         # Secret data changes are updates, not replacements, only with enableSecretMutable:
         # pulumi-kubernetes provider/pkg/provider/diff.go forceNewProperties adds `.type`,
@@ -84,7 +91,7 @@ class Cluster(pulumi.ComponentResource):
         # `kubernetes:*` stack config, so the context is passed through.
         self.provider = k8s.Provider(
             f"{name}-provider",
-            context=config.kube_context,
+            context=kube_context,
             enable_secret_mutable=True,
             opts=pulumi.ResourceOptions(parent=self),
         )
@@ -97,7 +104,7 @@ class Cluster(pulumi.ComponentResource):
         crd = self.crd
 
         def judged(spec: Any) -> pulumi.Resource:
-            _judge(config, spec)
+            _judge(agents, spec)
             return crd
 
         self.agents_ready = self.crd.spec.apply(judged)
