@@ -502,6 +502,15 @@ def parse_config(
     return config
 
 
+def parse_redis(raw: Mapping[str, Any], source: str) -> RedisConfig:
+    """A `redis` block on its own (the package's RedisSessionStore): keys as in a stack file."""
+    try:
+        return RedisConfig.model_validate(dict(raw))
+    except ValidationError as err:
+        errors = [{**e, "loc": ("redis", *e["loc"])} for e in err.errors()]
+        raise ConfigError(source, [_problem(e, frozenset()) for e in errors]) from None
+
+
 def _decode(text: str) -> Any:
     """Pulumi hands structured values over as JSON text and plain strings as they are."""
     if text[:1] in ("{", "["):

@@ -1,0 +1,306 @@
+"""The multi-language component package: the same units as the program, for any Pulumi language.
+
+`package/` hosts these classes with `component_provider_host`; the SDK infers the schema from
+the `args` annotations and the `pulumi.Output` attributes below. Hence no
+`from __future__ import annotations` here (the inference reads evaluated annotations) and no
+`Literal`, `Annotated` or unions (it cannot express them): choices are Enums, and every value
+is validated inside by the very pydantic models stack files go through, errors naming the arg
+path.
+"""
+
+import inspect
+import math
+from collections.abc import Mapping
+from enum import Enum, StrEnum
+from typing import Any, NotRequired, TypedDict, get_args, get_origin, get_type_hints
+
+import pulumi
+from pulumi.errors import InputPropertiesError, InputPropertyErrorDetails
+from pulumi.provider.experimental.util import camel_case
+
+from components.cluster import Cluster
+from components.config import (
+    PROJECT,
+    ConfigError,
+    RedisConfig,
+    StackConfig,
+    parse_config,
+    parse_redis,
+)
+from components.deployment import deploy
+
+
+class SessionType(StrEnum):
+    """Where an agent keeps its sessions."""
+
+    MEMORY = "memory"
+    """In the agent's pod: lost with it."""
+    REDIS = "redis"
+    """In Redis, through the `redis-credentials` Secret of the agent's namespace."""
+
+
+class Architecture(StrEnum):
+    """Bitnami Redis topologies."""
+
+    STANDALONE = "standalone"
+    """One Redis pod."""
+    REPLICATION = "replication"
+    """A master and read replicas (with `sentinel`: automatic failover)."""
+
+
+class AgentNamespaces(StrEnum):
+    """Who makes the namespaces the agents live in."""
+
+    REQUIRE = "require"
+    """They must exist: read at preview, a missing one fails it."""
+    CREATE = "create"
+    """The component creates them (and deletes them on destroy)."""
+
+
+class SessionArgs(TypedDict):
+    type: SessionType
+    """memory or redis."""
+    ttl: NotRequired[str]
+    """Inactivity expiry, a Go duration (`30m`, `24h`, `168h`; no `d`). Default 24h."""
+
+
+class SessionOverrideArgs(TypedDict, total=False):
+    type: SessionType
+    """Overrides the default session type for this agent."""
+    ttl: str
+    """Overrides the default TTL for this agent (a Go duration)."""
+
+
+class ImageArgs(TypedDict, total=False):
+    registry: str
+    """Image registry, e.g. docker.io."""
+    repository: str
+    """Image repository, e.g. bitnamilegacy/redis."""
+    tag: str
+    """Image tag."""
+
+
+class ImagesArgs(TypedDict, total=False):
+    redis: ImageArgs
+    """The Redis image."""
+    sentinel: ImageArgs
+    """The Sentinel image (Sentinel mode only)."""
+    kubectl: ImageArgs
+    """The kubectl image that relabels the master (Sentinel mode only)."""
+
+
+class RedisArgs(TypedDict):
+    chart_version: str
+    """Exact Bitnami Redis chart version (x.y.z)."""
+    namespace: NotRequired[str]
+    """Namespace created for Redis (default `redis`)."""
+    chart: NotRequired[str]
+    """Chart source: an `oci://` reference or a local `.tgz` (default Bitnami's OCI)."""
+    images: NotRequired[ImagesArgs]
+    """Image overrides (Bitnami's versioned images moved to bitnamilegacy)."""
+    architecture: NotRequired[Architecture]
+    """standalone (default) or replication."""
+    sentinel: NotRequired[bool]
+    """Sentinel failover (needs replication); the URL stays on `<release>-master`."""
+    replicas: NotRequired[int]
+    """Replica count (needs replication)."""
+    protect: NotRequired[bool]
+    """Protect the Redis namespace, the only resource that holds session data."""
+    password_rotation: NotRequired[str]
+    """Any new value generates a new password and rolls its users."""
+    ready_timeout: NotRequired[str]
+    """How long `pulumi up` waits for each chart object to be ready (Go duration, 30m)."""
+
+
+class AgentArgs(TypedDict):
+    name: str
+    """AgentRuntime name (DNS-1123 label), unique per namespace."""
+    namespace: NotRequired[str]
+    """The agent's namespace (default `default`)."""
+    session: NotRequired[SessionOverrideArgs]
+    """Session settings merged over the default."""
+    spec: NotRequired[dict[str, Any]]
+    """The rest of AgentRuntime.spec, passed through (not session/context)."""
+
+
+class SessionAgentsArgs(TypedDict):
+    session: SessionArgs
+    """Every agent's default session settings."""
+    agents: list[AgentArgs]
+    """The agents (at least one)."""
+    omnia_version: NotRequired[str]
+    """The Omnia release the cluster runs (required with redis sessions), e.g. 0.9.0-beta.17."""
+    redis: NotRequired[RedisArgs]
+    """The Redis that holds sessions (required when an agent uses redis)."""
+    agent_namespaces: NotRequired[AgentNamespaces]
+    """require (default) or create."""
+    kube_context: NotRequired[str]
+    """kubeconfig context for the component's own Kubernetes provider."""
+
+
+class RedisSessionStoreArgs(RedisArgs):
+    kube_context: NotRequired[str]
+    """kubeconfig context for the component's own Kubernetes provider."""
+
+
+# Schema names that are not the model's stack-file spelling.
+_ALIASES = {"kubeContext": "kubernetes:context"}
+
+
+def _plain(value: Any, hint: Any) -> Any:
+    """Args as the models read stack files: stack-file keys, Enum values, whole numbers as int.
+
+    The engine sends every number as a double, and SDK 3.272's `map_input_properties` converts
+    integers to `int` and then stores the original float anyway; free-form maps (`spec`) come
+    through untouched. A whole float becomes an int everywhere, so `replicas: 3` and a facade
+    `port: 8080` reach the models and the CRD as integers; 2.5 stays a float and is refused.
+    """
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        return int(value)
+    if isinstance(value, Mapping):
+        fields = _typed_fields(hint)
+        if fields is None:  # free-form: keys as given
+            return {k: _plain(v, None) for k, v in value.items()}
+        out = {}
+        for key, item in value.items():
+            schema_name = camel_case(key)
+            out[_ALIASES.get(schema_name, schema_name)] = _plain(item, fields.get(key))
+        return out
+    if isinstance(value, list):
+        item_hint = get_args(hint)[0] if get_origin(hint) is list else None
+        return [_plain(v, item_hint) for v in value]
+    return value
+
+
+def _typed_fields(hint: Any) -> dict[str, Any] | None:
+    """A TypedDict's fields (NotRequired unwrapped), or None for anything else."""
+    if not (isinstance(hint, type) and issubclass(hint, dict) and hasattr(hint, "__total__")):
+        return None
+    return {k: _unwrap(v) for k, v in get_type_hints(hint).items()}
+
+
+def _unwrap(hint: Any) -> Any:
+    return get_args(hint)[0] if get_origin(hint) is NotRequired else hint
+
+
+def _arg_path(key: str) -> str:
+    """`omnia-agents:agents[0].name` -> `agents[0].name`: the path in the component's args."""
+    path = key.removeprefix(f"{PROJECT}:")
+    for schema_name, alias in _ALIASES.items():
+        path = path.replace(alias, schema_name)
+    return path
+
+
+def _refuse(component: str, error: ConfigError) -> InputPropertiesError:
+    details: list[InputPropertyErrorDetails] = [
+        {"property_path": _arg_path(p.key), "reason": p.message} for p in error.problems
+    ]
+    lines = [f"{d['property_path']}: {d['reason']}" for d in details]
+    return InputPropertiesError(f"{component}: invalid args:\n" + "\n".join(lines), details)
+
+
+def session_agents_config(args: Mapping[str, Any]) -> StackConfig:
+    """SessionAgents args through the stack-file validation (raises InputPropertiesError)."""
+    raw = _plain(dict(args), SessionAgentsArgs)
+    context = raw.pop("kubernetes:context", None)
+    try:
+        config = parse_config(raw, "SessionAgents")
+    except ConfigError as err:
+        raise _refuse("SessionAgents", err) from None
+    return config.model_copy(update={"kube_context": context}) if context else config
+
+
+def redis_store_config(args: Mapping[str, Any]) -> tuple[RedisConfig, str | None]:
+    """RedisSessionStore args through the same RedisConfig model (raises InputPropertiesError)."""
+    raw = _plain(dict(args), RedisSessionStoreArgs)
+    context = raw.pop("kubernetes:context", None)
+    try:
+        return parse_redis(raw, "RedisSessionStore"), context
+    except ConfigError as err:
+        bare = [p._replace(key=p.key.replace(f"{PROJECT}:redis.", "", 1)) for p in err.problems]
+        raise _refuse("RedisSessionStore", ConfigError(err.source, bare)) from None
+
+
+class SessionAgents(pulumi.ComponentResource):
+    """Omnia agents (AgentRuntimes) with the session storage their settings call for.
+
+    The whole unit the omnia-agents program deploys for a stack: its own Kubernetes provider
+    (mutable Secrets), the served AgentRuntime CRD read and every agent judged against it, and
+    for redis sessions the Redis store, each namespace's `redis-credentials` Secret and client
+    label, with the Redis URL wired as the targeted Omnia release needs it. One per stack: its
+    children keep the program's names.
+    """
+
+    agents: pulumi.Output[list[dict[str, Any]]]
+    """Each agent's namespace, name and session block."""
+    redis_host: pulumi.Output[str | None]
+    """The Redis write Service (redis sessions only)."""
+    redis_port: pulumi.Output[int | None]
+    """The Redis port (redis sessions only)."""
+    redis_url: pulumi.Output[str | None]
+    """The Redis URL with its password (secret; redis sessions only)."""
+
+    def __init__(
+        self,
+        name: str,
+        args: SessionAgentsArgs,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        config = session_agents_config(args)  # refused before anything is registered
+        super().__init__(f"{PROJECT}:index:SessionAgents", name, None, opts)
+        deployment = deploy(config, parent=self)
+        store = deployment.store
+        self.agents = pulumi.Output.from_input(deployment.agents)
+        self.redis_host = pulumi.Output.from_input(store.host if store else None)
+        self.redis_port = pulumi.Output.from_input(store.port if store else None)
+        self.redis_url = store.url if store else pulumi.Output.from_input(None)
+        self.register_outputs(
+            {
+                "agents": self.agents,
+                "redisHost": self.redis_host,
+                "redisPort": self.redis_port,
+                "redisUrl": self.redis_url,
+            }
+        )
+
+
+class RedisSessionStore(pulumi.ComponentResource):
+    """A Redis for Omnia sessions on its own: namespace, password, chart, as the program makes it.
+
+    Its `url` is what an agent namespace's `redis-credentials` Secret (key `url`) must hold.
+    The Helm release is named after the component.
+    """
+
+    host: pulumi.Output[str]
+    """The write Service: `<name>-master.<namespace>.svc`."""
+    port: pulumi.Output[int]
+    """The Redis port."""
+    url: pulumi.Output[str]
+    """`redis://:<percent-encoded password>@<host>:<port>` (secret)."""
+
+    def __init__(
+        self,
+        name: str,
+        args: RedisSessionStoreArgs,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        config, context = redis_store_config(args)
+        super().__init__(f"{PROJECT}:index:RedisSessionStore", name, None, opts)
+        from components.redis import RedisStore
+
+        own = pulumi.ResourceOptions(parent=self)
+        cluster = Cluster(f"{name}-cluster", context, None, own)
+        store = RedisStore(name, config, cluster, own)
+        self.host = pulumi.Output.from_input(store.host)
+        self.port = pulumi.Output.from_input(store.port)
+        self.url = store.url
+        self.register_outputs({"host": self.host, "port": self.port, "url": self.url})
+
+
+PACKAGE = PROJECT  # component tokens: omnia-agents:index:<Name>
+VERSION = "0.1.0"
+COMPONENTS: list[type[pulumi.ComponentResource]] = [SessionAgents, RedisSessionStore]
+for _component in COMPONENTS:  # schema descriptions without the source's indentation
+    _component.__doc__ = inspect.cleandoc(_component.__doc__ or "")
