@@ -189,7 +189,22 @@ Memory = Annotated[StrictStr, AfterValidator(_memory)]
 Cpu = Annotated[StrictStr, AfterValidator(_cpu)]
 # Policies that never evict a key without a TTL, such as Omnia's global index set
 # `promptkit:conversations:index` (README: Memory and eviction).
-MaxmemoryPolicy = Literal["volatile-ttl", "volatile-lru", "volatile-lfu", "noeviction"]
+_POLICIES = ("volatile-ttl", "volatile-lru", "volatile-lfu", "noeviction")
+
+
+def _maxmemory_policy(value: Any) -> Any:
+    if isinstance(value, str) and value.startswith("allkeys-"):
+        raise ValueError(
+            f"{value!r} can evict Omnia's index set promptkit:conversations:index, which has "
+            f"no TTL; use {', '.join(_POLICIES)}"
+        )
+    return value
+
+
+MaxmemoryPolicy = Annotated[
+    Literal["volatile-ttl", "volatile-lru", "volatile-lfu", "noeviction"],
+    BeforeValidator(_maxmemory_policy),
+]  # a test keeps _POLICIES and the Literal in step
 
 
 class ResourcesConfig(_Model):
