@@ -31,3 +31,4 @@ clean:
 bench: $(STAMP)
 	$(PY) benchmarks/bench.py
 	$(PY) benchmarks/failover.py
+	$(PY) benchmarks/sizing.py

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import failover
+import sizing
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -215,8 +216,9 @@ def main() -> None:
     if notes.is_file():  # the hand-written analysis of the profile, kept with the numbers
         text += "\n" + notes.read_text(encoding="utf-8")
     results = HERE / "RESULTS.md"
-    if results.is_file():  # failover.py's section, rewritten only by it
-        text += "\n" + failover.keep(results.read_text(encoding="utf-8"))
+    if results.is_file():  # the sections failover.py and sizing.py write, kept
+        old = results.read_text(encoding="utf-8")
+        text += "\n" + failover.keep(old) + failover.keep(old, sizing.BEGIN, sizing.END)
     results.write_text(text, encoding="utf-8")
     print(text)
 

@@ -275,17 +275,18 @@ def redis_version() -> str:
     return next((w.replace("v=", "Redis ") for w in out.split() if w.startswith("v=")), "Redis")
 
 
-def keep(old: str) -> str:
-    """The failover section of an existing RESULTS.md ('' if none)."""
-    if BEGIN in old and END in old:
-        return old[old.index(BEGIN) : old.index(END) + len(END)] + "\n"
+def keep(old: str, begin: str = BEGIN, end: str = END) -> str:
+    """One generated section of an existing RESULTS.md ('' if none)."""
+    if begin in old and end in old:
+        return old[old.index(begin) : old.index(end) + len(end)] + "\n"
     return ""
 
 
-def write(text: str) -> None:
+def write(text: str, begin: str = BEGIN, end: str = END) -> None:
+    """Replace (or append) this section; the rest of RESULTS.md stays as it is."""
     results = HERE / "RESULTS.md"
     old = results.read_text(encoding="utf-8") if results.exists() else ""
-    current = keep(old)
+    current = keep(old, begin, end)
     body = old.replace(current, "") if current else old
     results.write_text(body.rstrip("\n") + "\n\n" + text, encoding="utf-8")
 
