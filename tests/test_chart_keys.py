@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 import yaml
 
-from components.config import RedisConfig
-from components.redis import chart_values
+from components.config import CHART_REPLICA_COUNT, RedisConfig
+from components.redis import MASTER_SET, PARALLEL_SYNCS, QUORUM, chart_values
 
 CHARTS = Path(__file__).resolve().parents[1].parent / "shared" / "bitnami-redis"
 VERSIONS = ("22.0.5", "23.1.1")
@@ -130,3 +130,14 @@ def test_all_on_emits_every_setting() -> None:
         "master.podAnnotations",
     ):
         assert path in found, path
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_chart_defaults_the_program_relies_on(version: str) -> None:
+    """Defaults the program leaves in place but reasons with (the write guard's replica count,
+    and the Sentinel settings the real-Sentinel tests reproduce) are the chart's own."""
+    tree = chart_tree(version)
+    assert known(tree, "replica.replicaCount") == CHART_REPLICA_COUNT
+    assert known(tree, "sentinel.masterSet") == MASTER_SET
+    assert known(tree, "sentinel.quorum") == QUORUM
+    assert known(tree, "sentinel.parallelSyncs") == PARALLEL_SYNCS
