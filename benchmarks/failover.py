@@ -262,8 +262,8 @@ def section(lines: list[str], runs: int, seconds: float) -> str:
         f"{CHART_VERSION}'s values.yaml (commonConfiguration, sentinel.downAfterMilliseconds, "
         "failoverTimeout); `program`: `server_settings` of the prod stack. Seconds are "
         "measured from the event (kill, SIGTERM, CLIENT PAUSE); `refused` sums the spans from "
-        "a failing write to the next acknowledged one; writes paused by CLIENT PAUSE wait "
-        "instead of failing, so the longest gap between acknowledgements is shown too. Lost "
+        "a failing write to the next acknowledged one; a write paused by CLIENT PAUSE waits "
+        "before it fails, so the longest gap between acknowledgements is shown too. Lost "
         "= acknowledged sessions not whole on the new master afterwards.",
         "",
     ]
