@@ -31,11 +31,11 @@ sys.path.insert(0, str(ROOT))
 
 from components.config import RedisConfig, parse_config  # noqa: E402
 from components.redis import (  # noqa: E402
-    MASTER_SET,
     SentinelSetting,
     ServerSettings,
     server_settings,
 )
+from tests.conftest import stack_config  # noqa: E402
 from tests.redis_procs import (  # noqa: E402
     Cluster,
     SessionWriter,
@@ -50,10 +50,7 @@ PASSWORD = "benchBenchBench0123456789benchBench0123"  # letters and digits, as g
 
 
 def prod_redis() -> RedisConfig:
-    raw = yaml.safe_load((ROOT / "stacks" / "Pulumi.prod.yaml").read_text(encoding="utf-8"))
-    prefix = "omnia-agents:"
-    config = {k.removeprefix(prefix): v for k, v in raw["config"].items() if k.startswith(prefix)}
-    redis = parse_config(config, "stacks/Pulumi.prod.yaml").redis
+    redis = parse_config(stack_config("prod"), "stacks/Pulumi.prod.yaml").redis
     assert redis is not None
     return redis
 
@@ -95,12 +92,7 @@ def _term(cluster: Cluster, port: int) -> None:
 
 
 def _planned(cluster: Cluster, port: int) -> None:
-    """The chart's preStop on the master: pause writes, SENTINEL FAILOVER, wait, stop."""
-    master = cluster.node(port)
-    master.client().client_pause(22000, all=False)
-    cluster.sentinel_client().sentinel_failover(MASTER_SET)
-    wait_for("planned failover", lambda: cluster.master_port() not in (None, port), 30)
-    master.stop()
+    cluster.planned_failover(port)
 
 
 SCENARIOS: dict[str, Callable[[Cluster, int], None]] = {
@@ -124,9 +116,7 @@ def one_run(
             assert old is not None
             began = time.monotonic()
             scenario(cluster, old)
-            named = wait_for(
-                "a new master", lambda: cluster.master_port() not in (None, old), timeout
-            )
+            _, named = cluster.new_master(old, timeout)
             wait_for(
                 "writes on the new master",
                 lambda: sum(at > named for _, at in writer.log.acked) >= 50,
@@ -171,12 +161,7 @@ def frozen_run(settings: ServerSettings, down_after_s: float) -> dict[str, float
             time.sleep(down_after_s + 3.0)
             frozen.signal(signal.SIGCONT)
             resumed = time.monotonic()
-
-            def demoted() -> bool:
-                info = frozen.client().info("replication")
-                return bool(info["role"] == "slave" and info["master_link_status"] == "up")
-
-            wait_for("old master demoted", demoted, 60)
+            wait_for("the old master demoted", lambda: cluster.replica_in_sync(frozen), 60)
         finally:
             stale_log, follower_log = stale.stop(), follower.stop()
             new = cluster.master_port()

@@ -25,6 +25,7 @@ import redis
 from components.redis import MASTER_SET, PARALLEL_SYNCS, QUORUM, ServerSettings, redis_url
 
 _UNITS = {"kb": 1024, "mb": 1024**2, "gb": 1024**3}
+PAUSE_MS = 22000  # the chart's preStop pauses writes for this long at most
 
 
 class MissingBinaryError(Exception):
@@ -222,6 +223,11 @@ class Cluster:
             info[f"slave{i}"]["state"] == "online" for i in range(self.n_replicas)
         )
 
+    @staticmethod
+    def replica_in_sync(node: Server) -> bool:
+        info = node.client().info("replication")
+        return bool(info["role"] == "slave" and info["master_link_status"] == "up")
+
     def _sentinels_ready(self) -> bool:
         for sentinel in self.sentinels:
             state = cast(dict[str, Any], sentinel.client().sentinel_master(MASTER_SET))
@@ -246,6 +252,30 @@ class Cluster:
             if addr:
                 return int(addr[1])
         return None
+
+    def new_master(self, old: int, timeout: float) -> tuple[int, float]:
+        """The port Sentinel names once it is no longer `old`, and when it first did."""
+        found: list[int] = []
+
+        def moved() -> bool:
+            port = self.master_port()
+            if port is not None and port != old:
+                found.append(port)
+                return True
+            return False
+
+        at = wait_for("a new master", moved, timeout)
+        return found[-1], at
+
+    def planned_failover(self, port: int) -> float:
+        """The chart's preStop hook on the master (23.0.4 on): pause writes, SENTINEL FAILOVER,
+        wait for the new master; then the container stops (SIGTERM). When it was named."""
+        master = self.node(port)
+        master.client().client_pause(PAUSE_MS, all=False)
+        self.sentinel_client().sentinel_failover(MASTER_SET)
+        _, named = self.new_master(port, 30)
+        master.stop()
+        return named
 
     def node(self, port: int) -> Server:
         return next(n for n in self.nodes if n.port == port)

@@ -62,20 +62,6 @@ def _down_after_s() -> float:
     return prod_redis().failover.down_after_milliseconds / 1000
 
 
-def _new_master(cluster: Cluster, old: int, timeout: float) -> tuple[int, float]:
-    found: list[int] = []
-
-    def moved() -> bool:
-        port = cluster.master_port()
-        if port is not None and port != old:
-            found.append(port)
-            return True
-        return False
-
-    at = wait_for("a new master", moved, timeout)
-    return found[-1], at
-
-
 def _acks_after(writer: SessionWriter, since: float, count: int = 20) -> None:
     wait_for(
         "writes acknowledged by the new master",
@@ -112,7 +98,7 @@ def test_kill_9_of_the_master(cluster: Cluster) -> None:
         assert old is not None
         killed = time.monotonic()
         cluster.node(old).kill()
-        new, named = _new_master(cluster, old, _down_after_s() + ELECTION_SLACK_S)
+        new, named = cluster.new_master(old, _down_after_s() + ELECTION_SLACK_S)
         _acks_after(writer, named)
     finally:
         log = writer.stop()
@@ -131,12 +117,8 @@ def test_planned_failover_as_the_charts_prestop_does(cluster: Cluster) -> None:
         time.sleep(1.5)
         old = cluster.master_port()
         assert old is not None
-        master = cluster.node(old)
-        master.client().client_pause(22000, all=False)
         started = time.monotonic()
-        cluster.sentinel_client().sentinel_failover("mymaster")
-        _, named = _new_master(cluster, old, 20)
-        master.stop()
+        named = cluster.planned_failover(old)
         _acks_after(writer, named)
     finally:
         log = writer.stop()
@@ -163,17 +145,12 @@ def test_frozen_master_refuses_what_the_failover_would_discard(cluster: Cluster)
         time.sleep(1.5)
         frozen.signal(signal.SIGSTOP)
         # Frozen until Sentinel has promoted a replica (past down-after), and a second more.
-        _new_master(cluster, old, _down_after_s() + ELECTION_SLACK_S)
+        cluster.new_master(old, _down_after_s() + ELECTION_SLACK_S)
         time.sleep(1.0)
         frozen.signal(signal.SIGCONT)
         resumed = time.monotonic()
         time.sleep(2.0)  # the stale client keeps writing to the resumed old master
-
-        def demoted() -> bool:
-            info = frozen.client().info("replication")
-            return bool(info["role"] == "slave" and info["master_link_status"] == "up")
-
-        wait_for("the old master demoted and in sync", demoted, 30)
+        wait_for("the old master demoted", lambda: cluster.replica_in_sync(frozen), 30)
     finally:
         stale_log = stale.stop()
         follower_log = follower.stop()
