@@ -285,7 +285,9 @@ class RedisConfig(_Model):
 
     @property
     def master_replicas(self) -> int:
-        """Replicas the master has: Sentinel's replicaCount counts the master among its nodes."""
+        """Replicas the master has: Sentinel's replicaCount counts the master among its nodes
+        (the chart's one `-node` StatefulSet has `replicas: {{ .Values.replica.replicaCount }}`,
+        bitnami/charts bitnami/redis/templates/sentinel/statefulset.yaml)."""
         if self.architecture == "standalone":
             return 0
         nodes = self.replicas if self.replicas is not None else CHART_REPLICA_COUNT

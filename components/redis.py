@@ -123,7 +123,9 @@ def chart_values(config: RedisConfig) -> dict[str, Any]:
         "persistence": {"enabled": True, "size": config.volume_size},
         # Volumes outlive the release: uninstalling (or scaling down) never deletes data.
         "persistentVolumeClaimRetentionPolicy": dict(_KEEP_VOLUMES),
-        # The chart's preset (`nano`: 192Mi) is what runs unless told otherwise.
+        # The chart's preset (`nano`: 192Mi) is what runs unless told otherwise. Both roles get
+        # it: under Sentinel every Redis container reads `replica.resources` (chart template
+        # sentinel/statefulset.yaml), and any of them may become the master.
         "resourcesPreset": "none",
         "resources": resources(config),
     }
