@@ -268,8 +268,9 @@ class Cluster:
         return found[-1], at
 
     def planned_failover(self, port: int) -> float:
-        """The chart's preStop hook on the master (23.0.4 on): pause writes, SENTINEL FAILOVER,
-        wait for the new master; then the container stops (SIGTERM). When it was named."""
+        """The chart's preStop hook on the master (`prestop-redis.sh`: CLIENT PAUSE 22000 WRITE,
+        SENTINEL FAILOVER, wait for another master); then the container stops (SIGTERM).
+        Returns when the new master was named."""
         master = self.node(port)
         master.client().client_pause(PAUSE_MS, all=False)
         self.sentinel_client().sentinel_failover(MASTER_SET)
