@@ -197,6 +197,11 @@ class Cluster:
         master.password = self.password
         self.nodes.append(master)
         master.first_start()
+        # Redis waits repl-diskless-sync-delay (5 s) for more replicas before a first full
+        # sync; only while the cluster is set up is that wait skipped, then restored.
+        admin = master.client()
+        delay = str(admin.config_get("repl-diskless-sync-delay")["repl-diskless-sync-delay"])
+        admin.config_set("repl-diskless-sync-delay", 0)
         for i in range(self.n_replicas):
             node = Server(self.workdir / f"node-{i + 1}", self._node_conf(master.port))
             node.password = self.password
@@ -215,6 +220,7 @@ class Cluster:
             self.sentinels.append(sentinel)
             sentinel.first_start()
         wait_for("replicas in sync", self._replicas_online, 20)
+        admin.config_set("repl-diskless-sync-delay", delay)
         wait_for("sentinels know each other and the replicas", self._sentinels_ready, 30)
 
     def _replicas_online(self) -> bool:

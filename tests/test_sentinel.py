@@ -20,7 +20,14 @@ import pytest
 from components.config import RedisConfig, parse_config
 from components.redis import PASSWORD_LENGTH, server_settings
 from tests.conftest import need, stack_config
-from tests.redis_procs import Cluster, SessionWriter, as_config_get, missing_sessions, wait_for
+from tests.redis_procs import (
+    Cluster,
+    Server,
+    SessionWriter,
+    as_config_get,
+    missing_sessions,
+    wait_for,
+)
 
 # How much later than down-after a new master must be named (measured ≈ 1.2 s; see
 # benchmarks/RESULTS.md): a bound for a hung election, not a timing claim.
@@ -60,6 +67,10 @@ def _follow(cluster: Cluster) -> SessionWriter:
 
 def _down_after_s() -> float:
     return prod_redis().failover.down_after_milliseconds / 1000
+
+
+def _role(node: Server) -> str:
+    return str(node.client().info("replication")["role"])
 
 
 def _acks_after(writer: SessionWriter, since: float, count: int = 20) -> None:
@@ -150,7 +161,8 @@ def test_frozen_master_refuses_what_the_failover_would_discard(cluster: Cluster)
         frozen.signal(signal.SIGCONT)
         resumed = time.monotonic()
         time.sleep(2.0)  # the stale client keeps writing to the resumed old master
-        wait_for("the old master demoted", lambda: cluster.replica_in_sync(frozen), 30)
+        # Demoted: from here on it answers READONLY (its resync is not needed for the check).
+        wait_for("the old master demoted", lambda: _role(frozen) == "slave", 30)
     finally:
         stale_log = stale.stop()
         follower_log = follower.stop()
