@@ -23,6 +23,7 @@ VERSIONS = ("22.0.5", "23.1.1")
 # itself must exist in values.yaml (as `{}`), its contents are not chart keys.
 FREE_FORM = frozenset(
     {
+        "commonAnnotations",  # annotations on every object the chart renders
         "master.podAnnotations",
         "replica.podAnnotations",
         "networkPolicy.ingressNSMatchLabels",
