@@ -108,7 +108,7 @@ def redis_conf(config: RedisConfig) -> str:
 
 
 def resources(config: RedisConfig) -> dict[str, Any]:
-    """Memory request = limit: Redis is evicted or OOM-killed, never squeezed."""
+    """Memory request = limit: the node reserves all Redis may use and never takes it back."""
     wanted = config.resources
     limits = {"memory": wanted.memory}
     if wanted.cpu_limit:
