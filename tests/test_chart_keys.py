@@ -16,6 +16,7 @@ import yaml
 
 from components.config import CHART_REPLICA_COUNT, RedisConfig
 from components.redis import MASTER_SET, PARALLEL_SYNCS, QUORUM, chart_values
+from tests.conftest import stack_config
 
 CHARTS = Path(__file__).resolve().parents[1].parent / "shared" / "bitnami-redis"
 VERSIONS = ("22.0.5", "23.1.1")
@@ -142,3 +143,18 @@ def test_chart_defaults_the_program_relies_on(version: str) -> None:
     assert known(tree, "sentinel.masterSet") == MASTER_SET
     assert known(tree, "sentinel.quorum") == QUORUM
     assert known(tree, "sentinel.parallelSyncs") == PARALLEL_SYNCS
+
+
+def test_prod_images_are_the_tags_its_chart_lists() -> None:
+    """The prod stack's image overrides move the registry (bitnamilegacy), not the versions:
+    each tag is the one the pinned chart's Chart.yaml names for that image."""
+    redis = stack_config("prod")["redis"]
+    chart = yaml.safe_load(
+        (CHARTS / redis["chartVersion"] / "Chart.yaml").read_text(encoding="utf-8")
+    )
+    listed = {i["name"]: i["image"] for i in yaml.safe_load(chart["annotations"]["images"])}
+    names = {"redis": "redis", "sentinel": "redis-sentinel", "kubectl": "kubectl"}
+    for role, image in redis["images"].items():
+        upstream = listed[names[role]]
+        assert upstream.endswith(f"/{names[role]}:{image['tag']}"), (role, upstream)
+        assert image["repository"] == f"bitnamilegacy/{names[role]}"
