@@ -37,5 +37,8 @@ lint: $(STAMP)
 clean:
 	rm -rf $(VENV) $(POLICY_VENV) .pytest_cache .mypy_cache .ruff_cache
 
+# Part two (real Sentinel failover) takes about 12 minutes: chart defaults wait 60 s a crash.
 bench: $(STAMP)
 	$(PY) benchmarks/bench.py
+	$(PY) benchmarks/failover.py
+	$(PY) benchmarks/sizing.py

@@ -17,6 +17,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+import failover
+import sizing
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 PY = sys.executable
@@ -212,7 +215,11 @@ def main() -> None:
     notes = HERE / "NOTES.md"
     if notes.is_file():  # the hand-written analysis of the profile, kept with the numbers
         text += "\n" + notes.read_text(encoding="utf-8")
-    (HERE / "RESULTS.md").write_text(text, encoding="utf-8")
+    results = HERE / "RESULTS.md"
+    if results.is_file():  # the sections failover.py and sizing.py write, kept
+        old = results.read_text(encoding="utf-8")
+        text += "\n" + failover.keep(old) + failover.keep(old, sizing.BEGIN, sizing.END)
+    results.write_text(text, encoding="utf-8")
     print(text)
 
 

@@ -162,6 +162,89 @@ class ImagesConfig(_Model):
     kubectl: ImageConfig | None = None  # labels the current master for `<release>-master`
 
 
+CHART_REPLICA_COUNT = 3  # the chart's replica.replicaCount (both pinned values.yaml files)
+# An AOF after a rewrite is at most the dataset (RDB preamble); it grows to 2x before the next
+# rewrite (auto-aof-rewrite-percentage 100), and a rewrite writes a new base beside it: 3x.
+AOF_VOLUME_FACTOR = 3
+_MEMORY = re.compile(r"^([0-9]+)(Ki|Mi|Gi|Ti)?$")
+_MEMORY_UNITS = {None: 1, "Ki": 1024, "Mi": 1024**2, "Gi": 1024**3, "Ti": 1024**4}
+_CPU = re.compile(r"^([0-9]+m|[0-9]+(\.[0-9]{1,3})?)$")
+MIB = 1024**2
+
+
+def memory_bytes(quantity: str) -> int:
+    """A Kubernetes memory quantity in binary units (what the stack files use) as bytes."""
+    found = _MEMORY.match(quantity)
+    if not found:
+        raise ValueError(f"{quantity!r} is not a memory quantity in Ki, Mi, Gi or Ti (e.g. '1Gi')")
+    return int(found.group(1)) * _MEMORY_UNITS[found.group(2)]
+
+
+def _memory(value: str) -> str:
+    if memory_bytes(value) < 64 * MIB:
+        raise ValueError(f"{value!r} is below 64Mi, too little for a Redis server")
+    return value
+
+
+def _cpu(value: str) -> str:
+    if not _CPU.match(value) or value in ("0", "0m"):
+        raise ValueError(f"{value!r} is not a CPU quantity (e.g. '500m' or '1')")
+    return value
+
+
+Memory = Annotated[StrictStr, AfterValidator(_memory)]
+Cpu = Annotated[StrictStr, AfterValidator(_cpu)]
+# Policies that never evict a key without a TTL, such as Omnia's global index set
+# `promptkit:conversations:index` (README: Memory and eviction).
+_POLICIES = ("volatile-ttl", "volatile-lru", "volatile-lfu", "noeviction")
+
+
+def _maxmemory_policy(value: Any) -> Any:
+    if isinstance(value, str) and value.startswith("allkeys-"):
+        raise ValueError(
+            f"{value!r} can evict Omnia's index set promptkit:conversations:index, which has "
+            f"no TTL; use {', '.join(_POLICIES)}"
+        )
+    return value
+
+
+MaxmemoryPolicy = Annotated[
+    Literal["volatile-ttl", "volatile-lru", "volatile-lfu", "noeviction"],
+    BeforeValidator(_maxmemory_policy),
+]  # a test keeps _POLICIES and the Literal in step
+
+
+class ResourcesConfig(_Model):
+    """Per Redis container; memory is request and limit alike (README: Sizing)."""
+
+    memory: Memory = "1Gi"
+    cpu: Cpu = "500m"  # request
+    cpu_limit: Cpu | None = Field(default=None, alias="cpuLimit")
+
+
+class MaxmemoryConfig(_Model):
+    """`maxmemory` as a share of the memory limit, and what Redis does when it is reached."""
+
+    percent_of_limit: StrictInt = Field(default=60, alias="percentOfLimit", ge=10, le=90)
+    policy: MaxmemoryPolicy = "volatile-ttl"
+
+
+class FailoverConfig(_Model):
+    """Sentinel timings and the stale-master guard (README: Failover)."""
+
+    down_after_milliseconds: StrictInt = Field(
+        default=5000, alias="downAfterMilliseconds", ge=1000, le=600_000
+    )
+    failover_timeout: StrictInt = Field(
+        default=20_000, alias="failoverTimeout", ge=5000, le=3_600_000
+    )
+    # None: 1 where the master has a replica under Sentinel, otherwise off; 0: off.
+    min_replicas_to_write: StrictInt | None = Field(
+        default=None, alias="minReplicasToWrite", ge=0, le=15
+    )
+    min_replicas_max_lag: StrictInt = Field(default=10, alias="minReplicasMaxLag", ge=1, le=60)
+
+
 class RedisConfig(_Model):
     namespace: DnsLabel = "redis"
     chart_version: Annotated[StrictStr, AfterValidator(_exact_version)] = Field(
@@ -185,6 +268,12 @@ class RedisConfig(_Model):
     # Where Helm pulls the chart from, on the machine running Pulumi: an OCI reference (a
     # mirror of Bitnami's) or a local `.tgz`, relative to the project.
     chart: Annotated[StrictStr, AfterValidator(_chart_source)] = DEFAULT_CHART
+    resources: ResourcesConfig = Field(default_factory=ResourcesConfig)
+    maxmemory: MaxmemoryConfig = Field(default_factory=MaxmemoryConfig)
+    # The chart's own default: volumeClaimTemplates cannot change on a StatefulSet, so a
+    # default derived from `resources.memory` would make a memory change fail `pulumi up`.
+    volume_size: Memory = Field(default="8Gi", alias="volumeSize")
+    failover: FailoverConfig = Field(default_factory=FailoverConfig)
 
     @model_validator(mode="after")
     def _topology(self) -> RedisConfig:
@@ -192,7 +281,45 @@ class RedisConfig(_Model):
             raise ValueError("sentinel: true needs architecture: replication")
         if self.replicas is not None and self.architecture != "replication":
             raise ValueError("replicas needs architecture: replication")
+        wanted = self.failover.min_replicas_to_write
+        if wanted and wanted > self.master_replicas:
+            raise ValueError(
+                f"failover.minReplicasToWrite: {wanted} needs at least {wanted} replicas of the "
+                f"master, and this topology has {self.master_replicas}: the master would refuse "
+                "every write"
+            )
+        needed = AOF_VOLUME_FACTOR * self.maxmemory_bytes
+        if memory_bytes(self.volume_size) < needed:
+            raise ValueError(
+                f"volumeSize: {self.volume_size} cannot hold the append-only file of a full "
+                f"maxmemory ({AOF_VOLUME_FACTOR} x {self.maxmemory_bytes // MIB}Mi); "
+                f"use at least {-(-needed // 1024**3)}Gi"
+            )
         return self
+
+    @property
+    def master_replicas(self) -> int:
+        """Replicas the master has: Sentinel's replicaCount counts the master among its nodes
+        (the chart's one `-node` StatefulSet has `replicas: {{ .Values.replica.replicaCount }}`,
+        bitnami/charts bitnami/redis/templates/sentinel/statefulset.yaml)."""
+        if self.architecture == "standalone":
+            return 0
+        nodes = self.replicas if self.replicas is not None else CHART_REPLICA_COUNT
+        return nodes - 1 if self.sentinel else nodes
+
+    @property
+    def maxmemory_bytes(self) -> int:
+        """Whole MiB: redis.conf gets `<n>mb`."""
+        limit = memory_bytes(self.resources.memory)
+        return limit * self.maxmemory.percent_of_limit // 100 // MIB * MIB
+
+    @property
+    def min_replicas_to_write(self) -> int:
+        """The write guard in force: on by default only where Sentinel can fail over."""
+        wanted = self.failover.min_replicas_to_write
+        if wanted is not None:
+            return wanted
+        return 1 if self.sentinel and self.master_replicas >= 1 else 0
 
 
 def _no_session_in_spec(spec: dict[str, Any]) -> dict[str, Any]:

@@ -57,6 +57,19 @@ class AgentNamespaces(StrEnum):
     """The component creates them (and deletes them on destroy)."""
 
 
+class MaxmemoryPolicy(StrEnum):
+    """What Redis does at maxmemory (`allkeys-*` would evict the index set that has no TTL)."""
+
+    VOLATILE_TTL = "volatile-ttl"
+    """Evict the sessions closest to expiry first (default)."""
+    VOLATILE_LRU = "volatile-lru"
+    """Evict the least recently used sessions first."""
+    VOLATILE_LFU = "volatile-lfu"
+    """Evict the least frequently used sessions first."""
+    NOEVICTION = "noeviction"
+    """Refuse writes instead: an outage rather than a lost conversation."""
+
+
 class SessionArgs(TypedDict):
     type: SessionType
     """memory or redis."""
@@ -89,6 +102,33 @@ class ImagesArgs(TypedDict, total=False):
     """The kubectl image that relabels the master (Sentinel mode only)."""
 
 
+class ResourcesArgs(TypedDict, total=False):
+    memory: str
+    """Memory request and limit of each Redis container (e.g. 1Gi); maxmemory follows it."""
+    cpu: str
+    """CPU request of each Redis container (e.g. 500m)."""
+    cpu_limit: str
+    """CPU limit (none by default)."""
+
+
+class MaxmemoryArgs(TypedDict, total=False):
+    percent_of_limit: int
+    """maxmemory as a percentage of the memory limit (10-90, default 60)."""
+    policy: MaxmemoryPolicy
+    """What Redis does when maxmemory is reached."""
+
+
+class FailoverArgs(TypedDict, total=False):
+    down_after_milliseconds: int
+    """Sentinel: how long a master may be silent before failover (default 5000)."""
+    failover_timeout: int
+    """Sentinel: the retry delay after a failed election is twice this (default 20000)."""
+    min_replicas_to_write: int
+    """The master refuses writes with fewer in-sync replicas (default 1 with Sentinel)."""
+    min_replicas_max_lag: int
+    """Seconds a replica may lag and still count as in sync (default 10)."""
+
+
 class RedisArgs(TypedDict):
     chart_version: str
     """Exact Bitnami Redis chart version (x.y.z)."""
@@ -110,6 +150,14 @@ class RedisArgs(TypedDict):
     """Any new value generates a new password and rolls its users."""
     ready_timeout: NotRequired[str]
     """How long `pulumi up` waits for each chart object to be ready (Go duration, 30m)."""
+    resources: NotRequired[ResourcesArgs]
+    """Memory and CPU of the Redis pods (not the chart's 192Mi preset)."""
+    maxmemory: NotRequired[MaxmemoryArgs]
+    """maxmemory share of the limit and the eviction policy."""
+    volume_size: NotRequired[str]
+    """Each Redis volume (default 8Gi; at least 3x maxmemory, for the AOF)."""
+    failover: NotRequired[FailoverArgs]
+    """Sentinel timings and the stale-master write guard."""
 
 
 class AgentArgs(TypedDict):

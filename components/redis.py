@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import math
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import quote
 
 import pulumi
@@ -11,7 +12,7 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 
 from components.agent import credentials_digest
-from components.config import ImagesConfig, RedisConfig
+from components.config import MIB, ImagesConfig, RedisConfig, memory_bytes
 from components.duration import parse_go_duration
 from components.session import CLIENT_LABEL
 
@@ -34,6 +35,31 @@ TIMEOUT_ANNOTATION = "pulumi.com/timeoutSeconds"
 # real redis-server with exactly these lines.
 PERSISTENCE = (("appendonly", "yes"), ("appendfsync", "everysec"), ("save", '""'))
 _KEEP_VOLUMES = {"enabled": True, "whenDeleted": "Retain", "whenScaled": "Retain"}
+# The memory limit is shared out (README: Sizing): maxmemory (default 60 %), replica output
+# buffers (hard 10 %, soft 5 % for 60 s instead of Redis's fixed 256mb/64mb, a quarter of a
+# 1Gi pod), and the rest for copy-on-write during an AOF rewrite and allocator overhead.
+REPLICA_BUFFER_HARD_PERCENT = 10
+REPLICA_BUFFER_SOFT_PERCENT = 5
+REPLICA_BUFFER_SOFT_SECONDS = 60
+# Sentinel runs one small process; its memory is a few MiB whatever the dataset.
+SENTINEL_RESOURCES = {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"memory": "128Mi"}}
+# Chart defaults the program leaves in place and the real-Sentinel tests reproduce.
+MASTER_SET = "mymaster"  # sentinel.masterSet
+QUORUM = 2  # sentinel.quorum
+PARALLEL_SYNCS = 1  # sentinel.parallelSyncs
+
+
+class SentinelSetting(NamedTuple):
+    directive: str  # in sentinel.conf: `sentinel <directive> <masterSet> <value>`
+    chart_key: str  # under `sentinel:` in the chart's values
+    value: int
+
+
+class ServerSettings(NamedTuple):
+    """What the Redis and Sentinel processes run with: the chart gets it, the tests start it."""
+
+    redis_conf: tuple[tuple[str, str], ...]
+    sentinel: tuple[SentinelSetting, ...]
 
 
 def master_host(release: str, namespace: str) -> str:
@@ -46,9 +72,57 @@ def redis_url(password: str, host: str, port: int) -> str:
     return f"redis://:{quote(password, safe='')}@{host}:{port}"
 
 
-def redis_conf() -> str:
+def _mb(size: int) -> str:
+    return f"{size // MIB}mb"
+
+
+def server_settings(config: RedisConfig) -> ServerSettings:
+    """One rendering of the tuning: the chart's commonConfiguration and sentinel values, and
+    the config files the real-Sentinel tests start redis-server and redis-sentinel with."""
+    limit = memory_bytes(config.resources.memory)
+    conf = [
+        *PERSISTENCE,
+        ("maxmemory", _mb(config.maxmemory_bytes)),
+        ("maxmemory-policy", config.maxmemory.policy),
+    ]
+    if config.architecture == "replication":
+        hard = limit * REPLICA_BUFFER_HARD_PERCENT // 100
+        soft = limit * REPLICA_BUFFER_SOFT_PERCENT // 100
+        buffers = f"replica {_mb(hard)} {_mb(soft)} {REPLICA_BUFFER_SOFT_SECONDS}"
+        conf.append(("client-output-buffer-limit", buffers))
+    if config.min_replicas_to_write:
+        # A master cut off from its replicas (frozen, partitioned) refuses writes instead of
+        # acknowledging what the failover will discard.
+        conf.append(("min-replicas-to-write", str(config.min_replicas_to_write)))
+        conf.append(("min-replicas-max-lag", str(config.failover.min_replicas_max_lag)))
+    sentinel: tuple[SentinelSetting, ...] = ()
+    if config.sentinel:
+        timing = config.failover
+        sentinel = (
+            SentinelSetting(
+                "down-after-milliseconds", "downAfterMilliseconds", timing.down_after_milliseconds
+            ),
+            SentinelSetting("failover-timeout", "failoverTimeout", timing.failover_timeout),
+        )
+    return ServerSettings(tuple(conf), sentinel)
+
+
+def conf_text(lines: tuple[tuple[str, str], ...]) -> str:
+    return "".join(f"{key} {value}\n" for key, value in lines)
+
+
+def redis_conf(config: RedisConfig) -> str:
     """The chart's `commonConfiguration`: redis.conf lines."""
-    return "".join(f"{key} {value}\n" for key, value in PERSISTENCE)
+    return conf_text(server_settings(config).redis_conf)
+
+
+def resources(config: RedisConfig) -> dict[str, Any]:
+    """Memory request = limit: the node reserves all Redis may use and never takes it back."""
+    wanted = config.resources
+    limits = {"memory": wanted.memory}
+    if wanted.cpu_limit:
+        limits["cpu"] = wanted.cpu_limit
+    return {"requests": {"cpu": wanted.cpu, "memory": wanted.memory}, "limits": limits}
 
 
 def ready_timeout_seconds(config: RedisConfig) -> int:
@@ -57,10 +131,16 @@ def ready_timeout_seconds(config: RedisConfig) -> int:
 
 def chart_values(config: RedisConfig) -> dict[str, Any]:
     """Plain values only: Chart v4 renders in preview and must not see unknown Outputs."""
+    settings = server_settings(config)
     pods: dict[str, Any] = {
-        "persistence": {"enabled": True},
+        "persistence": {"enabled": True, "size": config.volume_size},
         # Volumes outlive the release: uninstalling (or scaling down) never deletes data.
         "persistentVolumeClaimRetentionPolicy": dict(_KEEP_VOLUMES),
+        # The chart's preset (`nano`: 192Mi) is what runs unless told otherwise. Both roles get
+        # it: under Sentinel every Redis container reads `replica.resources` (chart template
+        # sentinel/statefulset.yaml), and any of them may become the master.
+        "resourcesPreset": "none",
+        "resources": resources(config),
     }
     if config.password_rotation:
         # The chart does not watch an existing Secret: a new annotation restarts the pods
@@ -74,8 +154,8 @@ def chart_values(config: RedisConfig) -> dict[str, Any]:
             "existingSecret": AUTH_SECRET,
             "existingSecretPasswordKey": AUTH_SECRET_KEY,
         },
-        "commonConfiguration": redis_conf(),
-        "master": dict(pods),
+        "commonConfiguration": conf_text(settings.redis_conf),
+        "master": copy.deepcopy(pods),
         "networkPolicy": {
             "enabled": True,
             "allowExternal": False,
@@ -83,7 +163,7 @@ def chart_values(config: RedisConfig) -> dict[str, Any]:
         },
     }
     if config.architecture == "replication":
-        values["replica"] = dict(pods)
+        values["replica"] = copy.deepcopy(pods)
         if config.replicas is not None:
             values["replica"]["replicaCount"] = config.replicas
     if config.sentinel:
@@ -94,6 +174,9 @@ def chart_values(config: RedisConfig) -> dict[str, Any]:
             "enabled": True,
             "masterService": {"enabled": True},
             "persistentVolumeClaimRetentionPolicy": dict(_KEEP_VOLUMES),
+            **{s.chart_key: s.value for s in settings.sentinel},
+            "resourcesPreset": "none",
+            "resources": copy.deepcopy(SENTINEL_RESOURCES),
         }
         values["replica"]["automountServiceAccountToken"] = True
         values["rbac"] = {"create": True}

@@ -130,7 +130,8 @@ def test_switching_the_last_redis_agent_of_a_namespace_to_memory(write_stack, ca
 
 def test_changing_the_chart_version_updates_only_the_chart(write_stack, capsys) -> None:
     raw = stack_config("prod")
-    raw["redis"]["chartVersion"] = "23.1.1"
+    other = {"22.0.5": "23.1.1", "23.1.1": "22.0.5"}  # the two charts in ../shared
+    raw["redis"]["chartVersion"] = other[raw["redis"]["chartVersion"]]
     code, entries = preview(write_stack(raw, name="prod"), capsys)
     assert code == 0
     assert changed(entries) == {(CHART, "redis"): "update"}

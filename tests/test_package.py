@@ -57,6 +57,9 @@ PAIRS = [
     (package.RedisArgs, models.RedisConfig),
     (package.ImagesArgs, models.ImagesConfig),
     (package.ImageArgs, models.ImageConfig),
+    (package.ResourcesArgs, models.ResourcesConfig),
+    (package.MaxmemoryArgs, models.MaxmemoryConfig),
+    (package.FailoverArgs, models.FailoverConfig),
 ]
 
 

@@ -209,3 +209,41 @@ def test_agents_in_the_redis_namespace_wait_for_it(write_stack) -> None:
     assert namespace in deps["ops"] and namespace in deps["ops-cache"]
     assert namespace not in plan.one(SECRET, "agents-credentials").dependencies
     assert all(namespace not in deps[a["name"]] for a in stack_config("prod")["agents"])
+
+
+_BINARY = {"Mi": 1024**2, "Gi": 1024**3}
+
+
+def _bytes(quantity: str) -> int:
+    return int(quantity[:-2]) * _BINARY[quantity[-2:]]
+
+
+def test_redis_sizing_and_failover_come_from_the_stack_file(prod_plan) -> None:
+    """README rules: memory request = limit, no preset; maxmemory = percentOfLimit of the
+    limit in whole MiB; replica buffers 10 % / 5 %; Sentinel timings and the write guard as set."""
+    redis = stack_config("prod")["redis"]
+    values = prod_plan.one(CHART, "redis").inputs["values"]
+    memory, cpu = redis["resources"]["memory"], redis["resources"]["cpu"]
+    for role in ("master", "replica"):
+        assert values[role]["resourcesPreset"] == "none"
+        assert values[role]["resources"] == {
+            "requests": {"cpu": cpu, "memory": memory},
+            "limits": {"memory": memory},
+        }
+    limit_mib = _bytes(memory) // 1024**2
+    maxmemory = limit_mib * redis["maxmemory"]["percentOfLimit"] // 100
+    failover = redis["failover"]
+    assert values["commonConfiguration"].splitlines()[3:] == [
+        f"maxmemory {maxmemory}mb",
+        f"maxmemory-policy {redis['maxmemory']['policy']}",
+        f"client-output-buffer-limit replica {limit_mib // 10}mb {limit_mib // 20}mb 60",
+        f"min-replicas-to-write {failover['minReplicasToWrite']}",
+        f"min-replicas-max-lag {failover['minReplicasMaxLag']}",
+    ]
+    # An AOF of a full maxmemory fits, three times over (base, growth, rewrite).
+    assert _bytes(redis["volumeSize"]) >= 3 * maxmemory * 1024**2
+    assert values["sentinel"]["downAfterMilliseconds"] == failover["downAfterMilliseconds"]
+    assert values["sentinel"]["failoverTimeout"] == failover["failoverTimeout"]
+    assert values["sentinel"]["resourcesPreset"] == "none"
+    # Sentinel's nodes include the master: the write guard needs replicas - 1 >= its count.
+    assert redis["replicas"] - 1 >= failover["minReplicasToWrite"]

@@ -84,8 +84,10 @@ def test_volumes_are_kept_on_uninstall(prod_plan) -> None:
 def test_persistence_is_explicit_in_the_prod_chart(prod_plan) -> None:
     values = prod_plan.one(CHART, "redis").inputs["values"]
     lines = values["commonConfiguration"].splitlines()
-    assert lines == ["appendonly yes", "appendfsync everysec", 'save ""']
-    assert values["master"]["persistence"] == values["replica"]["persistence"] == {"enabled": True}
+    assert lines[:3] == ["appendonly yes", "appendfsync everysec", 'save ""']
+    size = stack_config("prod")["redis"]["volumeSize"]
+    want = {"enabled": True, "size": size}
+    assert values["master"]["persistence"] == values["replica"]["persistence"] == want
 
 
 def _rotated(write_stack, value: str) -> harness.Plan:
@@ -155,8 +157,9 @@ def test_agent_stamp_is_the_credentials_digest_in_clear(prod_plan) -> None:
 def test_the_url_stays_on_the_master_service_in_every_mode(topology, write_stack) -> None:
     raw = stack_config("prod")
     raw["redis"] = {**copy.deepcopy(raw["redis"]), **topology}
-    if topology["architecture"] == "standalone":
+    if topology["architecture"] == "standalone":  # both refused without replicas
         del raw["redis"]["replicas"]
+        del raw["redis"]["failover"]["minReplicasToWrite"]
     plan = harness.run_plan(write_stack(raw))
     values = plan.one(CHART, "redis").inputs["values"]
     assert values["architecture"] == topology["architecture"]

@@ -2,13 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import secrets
-import shutil
-import signal
-import socket
 import string
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,82 +13,12 @@ import redis
 
 from components.config import RedisConfig
 from components.redis import PASSWORD_LENGTH, chart_values, redis_url
-
-SERVER = shutil.which("redis-server")
-
-
-def _need_server() -> str:
-    if SERVER is None:
-        message = "redis-server is not installed (Debian: apt-get install redis-server)"
-        if os.environ.get("CI"):
-            pytest.fail(message)  # .ci/run installs it: a skip there would hide the proofs
-        pytest.skip(message)
-    return SERVER
+from tests.conftest import need
+from tests.redis_procs import Server, as_config_get
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class Server:
-    """One redis-server process on a random loopback port, with a config file we write."""
-
-    def __init__(self, workdir: Path, conf: str = "") -> None:
-        self.workdir = workdir
-        self.conf = workdir / "redis.conf"
-        self.extra = conf
-        self.proc: subprocess.Popen[bytes] | None = None
-        self._choose_port()
-
-    def _choose_port(self) -> None:
-        self.port = _free_port()
-        self.conf.write_text(
-            f"port {self.port}\nbind 127.0.0.1\ndir {self.workdir}\nprotected-mode yes\n"
-            f"{self.extra}",
-            encoding="utf-8",
-        )
-
-    def first_start(self) -> None:
-        """Start on a fresh port; another process may take a free port before we bind it."""
-        for attempt in range(3):
-            try:
-                self.start()
-                return
-            except RuntimeError:
-                if attempt == 2:
-                    raise
-                self._choose_port()
-
-    def start(self) -> None:
-        self.proc = subprocess.Popen(
-            [_need_server(), str(self.conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
-        client = redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=1)
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                client.ping()
-                return
-            except redis.AuthenticationError:
-                return  # up, and asking for a password
-            except (redis.ConnectionError, redis.BusyLoadingError, redis.TimeoutError):
-                if time.monotonic() > deadline or self.proc.poll() is not None:
-                    self.kill()  # never leave a half-started server behind
-                    raise RuntimeError(f"redis-server did not start ({self.conf})") from None
-                time.sleep(0.02)
-
-    def kill(self) -> None:
-        """kill -9: no shutdown, no final fsync."""
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGKILL)
-            self.proc.wait(timeout=10)
-
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            self.proc.wait(timeout=10)
+def _need_server() -> None:
+    need("redis-server")
 
 
 @pytest.fixture(scope="module")
@@ -144,18 +69,20 @@ def test_sessions_survive_kill_9_with_their_ttls_still_counting(tmp_path: Path) 
     proves the append-only file and the TTLs (without `appendonly yes` and with `save ""` every
     key is gone), not the fsync policy, which only matters when the node itself fails.
     """
+    _need_server()
     conf = chart_values(RedisConfig.model_validate({"chartVersion": "22.0.5"}))[
         "commonConfiguration"
     ]
     assert "appendonly yes" in conf and "appendfsync everysec" in conf
+    assert "maxmemory-policy volatile-ttl" in conf
     srv = Server(tmp_path, conf)
     srv.first_start()
     try:
         client = redis.Redis(host="127.0.0.1", port=srv.port)
-        # The server runs with exactly the chart's persistence lines.
+        # The server runs with exactly the chart's lines.
         for line in conf.splitlines():
             key, value = line.split(" ", 1)
-            assert client.config_get(key)[key] == value.strip('"'), line
+            assert client.config_get(key)[key] == as_config_get(value), line
         ttl_ms = 600_000
         written = {}
         for i in range(200):

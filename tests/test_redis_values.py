@@ -22,9 +22,21 @@ NETWORK = {
     "allowExternal": False,
     "ingressNSMatchLabels": {"omnia-agents/redis-client": "true"},
 }
-CONF = 'appendonly yes\nappendfsync everysec\nsave ""\n'
 # readyTimeout's default, 30m, as the await annotation every rendered object carries.
 WAIT = {"pulumi.com/timeoutSeconds": "1800"}
+PERSISTENCE = 'appendonly yes\nappendfsync everysec\nsave ""\n'
+# Defaults (README: Sizing): 1Gi memory limit, maxmemory 60 % of it in whole MiB (1024 * 0.6 =
+# 614.4), the policy that never evicts a key without a TTL.
+CONF = PERSISTENCE + "maxmemory 614mb\nmaxmemory-policy volatile-ttl\n"
+# With replicas: replica output buffers capped at 10 % / 5 % (60 s) of the limit.
+REPLICATION_CONF = CONF + "client-output-buffer-limit replica 102mb 51mb 60\n"
+RESOURCES = {"requests": {"cpu": "500m", "memory": "1Gi"}, "limits": {"memory": "1Gi"}}
+POD = {
+    "persistence": {"enabled": True, "size": "8Gi"},  # the chart's own size, kept
+    "persistentVolumeClaimRetentionPolicy": KEEP,
+    "resourcesPreset": "none",
+    "resources": RESOURCES,
+}
 
 
 def values(**redis: Any) -> dict[str, Any]:
@@ -55,8 +67,8 @@ def test_master_host_is_the_write_service() -> None:
     assert master_host("store", "data") == "store-master.data.svc"
 
 
-def test_persistence_is_explicit() -> None:
-    assert redis_conf() == CONF
+def test_persistence_and_memory_are_explicit() -> None:
+    assert redis_conf(RedisConfig.model_validate({"chartVersion": "22.0.5"})) == CONF
 
 
 def test_standalone_values() -> None:
@@ -64,20 +76,20 @@ def test_standalone_values() -> None:
         "architecture": "standalone",
         "auth": AUTH,
         "commonConfiguration": CONF,
-        "master": {"persistence": {"enabled": True}, "persistentVolumeClaimRetentionPolicy": KEEP},
+        "master": POD,
         "networkPolicy": NETWORK,
         "commonAnnotations": WAIT,
     }
 
 
 def test_replication_values() -> None:
-    pods = {"persistence": {"enabled": True}, "persistentVolumeClaimRetentionPolicy": KEEP}
+    # Without Sentinel nothing fails over: no write guard by default.
     assert values(architecture="replication", replicas=2) == {
         "architecture": "replication",
         "auth": AUTH,
-        "commonConfiguration": CONF,
-        "master": pods,
-        "replica": {**pods, "replicaCount": 2},
+        "commonConfiguration": REPLICATION_CONF,
+        "master": POD,
+        "replica": {**POD, "replicaCount": 2},
         "networkPolicy": NETWORK,
         "commonAnnotations": WAIT,
     }
@@ -89,7 +101,15 @@ def test_sentinel_values_keep_the_master_service() -> None:
         "enabled": True,
         "masterService": {"enabled": True},
         "persistentVolumeClaimRetentionPolicy": KEEP,
+        "downAfterMilliseconds": 5000,
+        "failoverTimeout": 20000,
+        "resourcesPreset": "none",
+        "resources": {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"memory": "128Mi"}},
     }
+    # The chart's 3 nodes under Sentinel are a master and 2 replicas: the guard is on.
+    assert got["commonConfiguration"] == (
+        REPLICATION_CONF + "min-replicas-to-write 1\nmin-replicas-max-lag 10\n"
+    )
     # What the chart's validateValues.createMaster demands for masterService.
     assert got["rbac"] == {"create": True}
     assert got["serviceAccount"] == {"create": True}
