@@ -297,6 +297,23 @@ class RedisConfig(_Model):
             )
         return self
 
+    def sentinel_only_settings(self) -> list[str]:
+        """Settings given that only a Sentinel deployment reads (the chart ignores the rest)."""
+        timings = {"downAfterMilliseconds", "failoverTimeout"}
+        given = sorted(
+            f"failover.{FailoverConfig.model_fields[f].alias}"
+            for f in self.failover.model_fields_set
+            if FailoverConfig.model_fields[f].alias in timings
+        )
+        images = self.images.model_fields_set & {"sentinel", "kubectl"} if self.images else set()
+        given += sorted(f"images.{name}" for name in images)
+        if not given:
+            return []
+        return [
+            f"omnia-agents:redis: {', '.join(given)} set, but sentinel is off: "
+            "only a Sentinel deployment uses them"
+        ]
+
     @property
     def master_replicas(self) -> int:
         """Replicas the master has: Sentinel's replicaCount counts the master among its nodes
@@ -420,6 +437,8 @@ class StackConfig(_Model):
                 f"{target} has no spec.extraPodAnnotations: redis agents' pods do not restart "
                 "when the Redis password rotates; restart them by hand after a rotation"
             )
+        if self.redis and self.redis_namespaces and not self.redis.sentinel:
+            found += self.redis.sentinel_only_settings()
         return found
 
 

@@ -87,3 +87,14 @@ def test_warning_reaches_stderr_of_a_real_process(write_stack) -> None:
         "agents/support (25h), finance/billing (25h)",
         harness.CRD_NOTE,
     ]
+
+
+def test_sentinel_only_settings_without_sentinel_say_so(write_stack, capsys) -> None:
+    raw = stack_config("prod")
+    raw["redis"]["sentinel"] = False
+    raw["redis"]["failover"] = {"downAfterMilliseconds": 5000, "minReplicasToWrite": 1}
+    assert harness.main(["--stack-file", str(write_stack(raw))]) == 0
+    assert _warnings(capsys.readouterr().err) == [
+        "omnia-agents:redis: failover.downAfterMilliseconds, images.kubectl, images.sentinel set, "
+        "but sentinel is off: only a Sentinel deployment uses them"
+    ]
