@@ -8,12 +8,9 @@ doubles): the package must register what the program registers for the same sett
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from collections.abc import Iterator
 from typing import Any, get_type_hints
 
-import grpc
 import pulumi
 import pytest
 from pulumi.errors import InputPropertiesError
@@ -28,6 +25,7 @@ from components import config as models
 from components import package
 from harness import run_program
 from tests.conftest import stack_config
+from tests.served import served
 
 TOKEN = "omnia-agents:index:{}"
 # Stack-file keys the package leaves out, on purpose.
@@ -140,29 +138,14 @@ def test_schema_types_enums_and_descriptions(schema) -> None:
 
 
 @pytest.fixture(scope="module")
-def served() -> Iterator[Any]:
-    """`python package/__main__.py` as the CLI starts it: it prints its port, serves gRPC."""
-    proc = subprocess.Popen(
-        [sys.executable, str(harness.ROOT / "package" / "__main__.py"), "127.0.0.1:9"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert proc.stdout is not None
-        port = proc.stdout.readline().strip()
-        assert port.isdigit(), proc.stderr.read() if proc.stderr else port
-        channel = grpc.insecure_channel(f"127.0.0.1:{port}")
-        grpc.channel_ready_future(channel).result(timeout=20)
+def served_package() -> Iterator[Any]:
+    """`python package/__main__.py <engine>` as the CLI starts it."""
+    with served(harness.ROOT / "package" / "__main__.py", "127.0.0.1:9") as channel:
         yield provider_pb2_grpc.ResourceProviderStub(channel)
-        channel.close()
-    finally:
-        proc.kill()
-        proc.wait(timeout=10)
 
 
-def test_the_hosted_package_serves_the_same_schema(served, schema) -> None:
-    answer = served.GetSchema(provider_pb2.GetSchemaRequest(version=0), timeout=20)
+def test_the_hosted_package_serves_the_same_schema(served_package, schema) -> None:
+    answer = served_package.GetSchema(provider_pb2.GetSchemaRequest(version=0), timeout=20)
     assert json.loads(answer.schema) == schema
 
 

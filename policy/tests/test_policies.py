@@ -78,42 +78,27 @@ def run_policies(
     """Every policy over every resource (and the stack): its violations, by policy name."""
     config = config or {}
     found: dict[str, list[str]] = {name: [] for name in POLICIES}
+    # What both kinds of arguments carry: type, props, urn, name, options.
+    seen = [
+        (r.type, unknown_checking_proxy(_props(r.inputs)), r.urn, r.name, _options(r))
+        for r in _resources(plan)
+    ]
     for name, policy in POLICIES.items():
 
         def report(message: str, urn: str | None = None, name: str = name) -> None:
             found[name].append(message)
 
         if isinstance(policy, ResourceValidationPolicy):
-            for r in _resources(plan):
-                args = ResourceValidationArgs(
-                    r.type,
-                    unknown_checking_proxy(_props(r.inputs)),
-                    r.urn,
-                    r.name,
-                    _options(r),
-                    None,
-                    config.get(name, {}),
-                )
+            for fields in seen:
                 try:
-                    policy.validate(args, report)
+                    policy.validate(
+                        ResourceValidationArgs(*fields, None, config.get(name, {})), report
+                    )
                 except UnknownValueError:
                     found[name].append("(unknown at preview)")
         else:
             assert isinstance(policy, StackValidationPolicy)
-            resources = [
-                PolicyResource(
-                    r.type,
-                    unknown_checking_proxy(_props(r.inputs)),
-                    r.urn,
-                    r.name,
-                    _options(r),
-                    None,
-                    None,
-                    [],
-                    {},
-                )
-                for r in _resources(plan)
-            ]
+            resources = [PolicyResource(*fields, None, None, [], {}) for fields in seen]
             policy.validate(StackValidationArgs(resources, config.get(name, {})), report)
     return found
 

@@ -6,42 +6,25 @@ violation in a real prod AgentRuntime into a mandatory diagnostic.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import grpc
 import pytest
 from google.protobuf import empty_pb2, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
 import pack
 import plan as harness
+from tests.served import served
 
 POLICY = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
 def analyzer() -> Iterator[Any]:
-    proc = subprocess.Popen(
-        [sys.executable, str(POLICY / "__main__.py")],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert proc.stdout is not None
-        port = proc.stdout.readline().strip()  # the pack prints its port, as for the CLI
-        assert port.isdigit(), proc.stderr.read() if proc.stderr else port
-        channel = grpc.insecure_channel(f"127.0.0.1:{port}")
-        grpc.channel_ready_future(channel).result(timeout=20)
+    with served(POLICY / "__main__.py") as channel:
         yield analyzer_pb2_grpc.AnalyzerStub(channel)
-        channel.close()
-    finally:
-        proc.kill()
-        proc.wait(timeout=10)
 
 
 def test_the_pack_lists_its_policies(analyzer) -> None:
