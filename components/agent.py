@@ -7,13 +7,12 @@ from typing import Any
 
 import pulumi
 
-from components.config import AgentConfig, SessionConfig, StackConfig
+from components.config import CREDENTIALS_ANNOTATION, AgentConfig, SessionConfig, StackConfig
 from components.releases import Release
 from components.session import agent_spec, session_block
 
 API_VERSION = "omnia.altairalabs.ai/v1alpha1"
 KIND = "AgentRuntime"
-CREDENTIALS_ANNOTATION = "omnia-agents/credentials-hash"
 _STAMP_SHAPE = "0" * 16  # what a stamp looks like before the password exists
 
 

@@ -67,7 +67,7 @@ class AgentNamespace(pulumi.ComponentResource):
             self.namespace = k8s.core.v1.Namespace(
                 f"{namespace}-namespace",
                 metadata={"name": namespace, "labels": labels},
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[cluster.crd]),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[cluster.agents_ready]),
             )
             first = [self.namespace]
         else:
@@ -89,7 +89,7 @@ class AgentNamespace(pulumi.ComponentResource):
                 f"{namespace}-credentials",
                 metadata={"name": CREDENTIALS_SECRET, "namespace": namespace},
                 string_data={URL_KEY: store.url},  # the Kubernetes SDK sends it as a secret
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[cluster.crd, *first]),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[cluster.agents_ready, *first]),
             )
             for_redis = [self.secret, store.chart]
             if not (create and self.namespace is not None):
@@ -97,7 +97,9 @@ class AgentNamespace(pulumi.ComponentResource):
                 self.label = k8s.core.v1.NamespacePatch(
                     f"{namespace}-label",
                     metadata={"name": namespace, "labels": {CLIENT_LABEL: "true"}},
-                    opts=pulumi.ResourceOptions(parent=self, depends_on=[cluster.crd, *first]),
+                    opts=pulumi.ResourceOptions(
+                        parent=self, depends_on=[cluster.agents_ready, *first]
+                    ),
                 )
                 for_redis.insert(1, self.label)
         # The served CRD's verdict (an Output resolving to its read) first: no agent is sent

@@ -70,8 +70,9 @@ class Cluster(pulumi.ComponentResource):
 
     provider: k8s.Provider
     crd: Existing
-    # Resolves to the CRD read once every agent conforms to it; AgentRuntimes depend on it,
-    # so none is sent to the engine when the judgement fails.
+    # Resolves to the CRD read once every agent conforms to it. Everything the stack creates
+    # depends on it, so nothing (no Redis, no Secret, no agent) is sent to the engine when the
+    # judgement fails: `pulumi up` stops before it changes the cluster.
     agents_ready: pulumi.Output[pulumi.Resource]
 
     def __init__(

@@ -47,6 +47,11 @@ from components.releases import (
 )
 
 PROJECT = "omnia-agents"
+# The pod annotation the program stamps on redis agents (a digest of the credentials): a changed
+# value is what makes the operator roll their pods when the password rotates.
+CREDENTIALS_ANNOTATION = "omnia-agents/credentials-hash"
+# Namespaces every cluster has: `agentNamespaces: create` must not take them over.
+_CLUSTER_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 STACK_CONFIG_DIR = "stacks"  # Pulumi.yaml's stackConfigDir; a test keeps the two in step.
 
 # Bitnami publishes the chart only as OCI.
@@ -551,6 +556,45 @@ def _foreign_facades(
     ]
 
 
+def _pod_annotations(agents: list[tuple[int, dict[str, Any]]]) -> list[Problem]:
+    """The program adds its credentials stamp to `spec.extraPodAnnotations`: it must merge."""
+    problems = []
+    for i, agent in agents:
+        spec = agent.get("spec")
+        if not isinstance(spec, dict) or "extraPodAnnotations" not in spec:
+            continue
+        where = key_path(("agents", i, "spec", "extraPodAnnotations"))
+        annotations = spec["extraPodAnnotations"]
+        if not isinstance(annotations, dict):
+            problems.append(Problem(where, "must be a mapping of annotation names to values"))
+        elif CREDENTIALS_ANNOTATION in annotations:
+            problems.append(
+                Problem(
+                    f"{where}.{CREDENTIALS_ANNOTATION}",
+                    "is set by omnia-agents (a digest of the Redis credentials, so pods roll "
+                    "when the password rotates): remove it",
+                )
+            )
+    return problems
+
+
+def _created_namespaces(
+    raw: Mapping[str, Any], agents: list[tuple[int, dict[str, Any]]]
+) -> list[Problem]:
+    """`agentNamespaces: create` owns what it creates: destroy deletes it with its contents."""
+    if raw.get("agentNamespaces") != "create":
+        return []
+    return [
+        Problem(
+            key_path(("agents", i, "namespace")),
+            f"{namespace!r} exists in every cluster: agentNamespaces: create would take it over "
+            "(and destroy would delete it); put the agent in its own namespace",
+        )
+        for i, agent in agents
+        if (namespace := agent.get("namespace", "default")) in _CLUSTER_NAMESPACES
+    ]
+
+
 def _runtime_env(agents: list[tuple[int, dict[str, Any]]]) -> list[Problem]:
     """`spec.runtime.extraEnv` must be mergeable, and must not set the Redis URL itself."""
     problems = []
@@ -588,7 +632,8 @@ def _runtime_env(agents: list[tuple[int, dict[str, Any]]]) -> list[Problem]:
 def _cross_checks(raw: Mapping[str, Any]) -> list[Problem]:
     """Checks across keys, on the raw values so they are reported with every other problem."""
     agents = [(i, a) for i, a in enumerate(raw.get("agents") or []) if isinstance(a, dict)]
-    problems = _duplicates(agents) + _runtime_env(agents)
+    problems = _duplicates(agents) + _runtime_env(agents) + _pod_annotations(agents)
+    problems += _created_namespaces(raw, agents)
     version = raw.get("omniaVersion")
     version = version if isinstance(version, str) else None
     with contextlib.suppress(ValueError):  # a bad omniaVersion is reported by the model

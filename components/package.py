@@ -245,7 +245,7 @@ def _refuse(component: str, error: ConfigError) -> InputPropertiesError:
     details: list[InputPropertyErrorDetails] = [
         {"property_path": _arg_path(p.key), "reason": p.message} for p in error.problems
     ]
-    lines = [f"{d['property_path']}: {d['reason']}" for d in details]
+    lines = [f"{d['property_path'] or '(args)'}: {d['reason']}" for d in details]
     return InputPropertiesError(f"{component}: invalid args:\n" + "\n".join(lines), details)
 
 
@@ -267,7 +267,10 @@ def redis_store_config(args: Mapping[str, Any]) -> tuple[RedisConfig, str | None
     try:
         return parse_redis(raw, "RedisSessionStore"), context
     except ConfigError as err:
-        bare = [p._replace(key=p.key.replace(f"{PROJECT}:redis.", "", 1)) for p in err.problems]
+        # Paths in the store's own args: `redis.sentinel` is `sentinel`, `redis` the whole.
+        bare = [
+            p._replace(key=p.key.removeprefix(f"{PROJECT}:redis").lstrip(".")) for p in err.problems
+        ]
         raise _refuse("RedisSessionStore", ConfigError(err.source, bare)) from None
 
 

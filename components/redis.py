@@ -234,16 +234,17 @@ class RedisStore(pulumi.ComponentResource):
             "omnia-agents:index:RedisStore", name, None, pulumi.ResourceOptions.merge(opts, own)
         )
 
-        def child(*needs: pulumi.Resource) -> pulumi.ResourceOptions:
+        def child(*needs: pulumi.Input[pulumi.Resource]) -> pulumi.ResourceOptions:
             return pulumi.ResourceOptions(parent=self, depends_on=list(needs))
 
-        # Nothing is created before the cluster is known to run the operator.
+        # Nothing is created before the cluster is known to run the operator and to keep every
+        # agent as the stack writes it (the served CRD's verdict).
         self.namespace = k8s.core.v1.Namespace(
             f"{name}-namespace",
             metadata={"name": config.namespace},
             opts=pulumi.ResourceOptions(
                 parent=self,
-                depends_on=[cluster.crd],
+                depends_on=[cluster.agents_ready],
                 protect=config.protect,
                 # Deleting a Namespace deletes its PVCs, whatever the StatefulSets'
                 # persistentVolumeClaimRetentionPolicy says: destroy leaves it in the cluster.
@@ -255,7 +256,7 @@ class RedisStore(pulumi.ComponentResource):
             length=PASSWORD_LENGTH,
             special=False,
             keepers={"rotation": config.password_rotation or ""},
-            opts=child(cluster.crd),
+            opts=child(cluster.agents_ready),
         )
         self.auth_secret = k8s.core.v1.Secret(
             f"{name}-auth",

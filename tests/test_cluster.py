@@ -129,7 +129,11 @@ def test_agents_the_served_crd_would_prune_fail_the_plan_with_the_checker_lines(
     with pytest.raises(CrdMismatch) as caught:
         harness.run_plan(harness.stack_file_for("prod"), cluster=serving(other), into=plan)
     assert caught.value.lines == expected
-    assert plan.find(AGENT_RUNTIME) == []  # no agent reaches the engine
+    # Nothing reaches the cluster: no agent, and no Redis, Secret or label either (the engine
+    # would create those before the program fails, and `up` would stop half-applied).
+    registered = {r.type for r in plan.resources}
+    assert registered <= {PROVIDER, *(t for t in registered if t.startswith("omnia-agents:"))}
+    assert plan.find(AGENT_RUNTIME) == []
     assert harness.main(["prod", "--crd", str(crd_file(other))]) == 1
     out, err = capsys.readouterr()
     assert (out, err.splitlines()) == ("", expected)

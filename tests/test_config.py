@@ -391,6 +391,26 @@ BAD = [
         "sets it from the redis-credentials Secret; remove it and set the agent's session instead",
     ),
     (
+        "pod-annotations-not-a-map",
+        _set("agents.0.spec.extraPodAnnotations", "x"),
+        "omnia-agents:agents[0].spec.extraPodAnnotations: must be a mapping of annotation names "
+        "to values",
+    ),
+    (
+        "pod-annotations-credentials-stamp",
+        _set("agents.0.spec.extraPodAnnotations", {"omnia-agents/credentials-hash": "0"}),
+        "omnia-agents:agents[0].spec.extraPodAnnotations.omnia-agents/credentials-hash: is set by "
+        "omnia-agents (a digest of the Redis credentials, so pods roll when the password "
+        "rotates): remove it",
+    ),
+    (
+        "create-default-namespace",
+        lambda c: c.update(agentNamespaces="create") or c["agents"][0].pop("namespace"),
+        "omnia-agents:agents[0].namespace: 'default' exists in every cluster: agentNamespaces: "
+        "create would take it over (and destroy would delete it); put the agent in its own "
+        "namespace",
+    ),
+    (
         "runtime-not-a-map",
         _set("agents.0.spec.runtime", ["x"]),
         "omnia-agents:agents[0].spec.runtime: must be a mapping (AgentRuntime runtime)",

@@ -298,7 +298,7 @@ def test_a_fractional_integer_is_refused_with_its_path() -> None:
                 or raw.__setitem__("architecture", "standalone")
                 or raw.pop("replicas")
             ),
-            "redis",
+            "",  # the args as a whole
             "sentinel: true needs architecture: replication",
         ),
         (
