@@ -59,14 +59,18 @@ class AgentNamespace(pulumi.ComponentResource):
         # What must exist before anything is put into the namespace: one per namespace.
         self.namespace: pulumi.CustomResource | None = None
         first: list[pulumi.Resource]
+        labelled = False  # the namespace already carries the Redis client label
         if store is not None and store.config.namespace == namespace:
             first = [store.namespace]  # the store creates (and keeps) the Redis namespace
         elif create:
             # Created with the client label itself: no patch of a namespace we own.
-            labels = {CLIENT_LABEL: "true"} if redis_here else None
+            labelled = redis_here
             self.namespace = k8s.core.v1.Namespace(
                 f"{namespace}-namespace",
-                metadata={"name": namespace, "labels": labels},
+                metadata={
+                    "name": namespace,
+                    "labels": {CLIENT_LABEL: "true"} if labelled else None,
+                },
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[cluster.agents_ready]),
             )
             first = [self.namespace]
@@ -80,37 +84,35 @@ class AgentNamespace(pulumi.ComponentResource):
                 pulumi.ResourceOptions(parent=self),
             )
             first = [self.namespace]
+        # The served CRD's verdict (an Output resolving to its read) and the namespace: nothing
+        # is sent to the engine before every agent has been judged against the CRD.
+        plain: list[pulumi.Input[pulumi.Resource]] = [cluster.agents_ready, *first]
         self.secret: k8s.core.v1.Secret | None = None
         self.label: k8s.core.v1.NamespacePatch | None = None
-        for_redis: list[pulumi.Resource] = []
+        with_redis = plain
         if redis_here and store is not None:
             # Derived data, never protected: moving the last redis agent away deletes it.
             self.secret = k8s.core.v1.Secret(
                 f"{namespace}-credentials",
                 metadata={"name": CREDENTIALS_SECRET, "namespace": namespace},
                 string_data={URL_KEY: store.url},  # the Kubernetes SDK sends it as a secret
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[cluster.agents_ready, *first]),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=plain),
             )
-            for_redis = [self.secret, store.chart]
-            if not (create and self.namespace is not None):
+            with_redis = [*plain, self.secret]
+            if not labelled:
                 # A server-side-apply patch: labels a namespace we do not own, only that label.
                 self.label = k8s.core.v1.NamespacePatch(
                     f"{namespace}-label",
                     metadata={"name": namespace, "labels": {CLIENT_LABEL: "true"}},
-                    opts=pulumi.ResourceOptions(
-                        parent=self, depends_on=[cluster.agents_ready, *first]
-                    ),
+                    opts=pulumi.ResourceOptions(parent=self, depends_on=plain),
                 )
-                for_redis.insert(1, self.label)
-        # The served CRD's verdict (an Output resolving to its read) first: no agent is sent
-        # to the engine before every agent has been judged against it.
-        plain: list[pulumi.Input[pulumi.Resource]] = [cluster.agents_ready, *first]
-        with_redis = [*plain, *for_redis]
+                with_redis.append(self.label)
+            with_redis.append(store.chart)
         self.runtimes: dict[str, k8s.apiextensions.CustomResource] = {}
         for agent, session in agents:
             redis = session.type == "redis"
-            stamp = store.stamp if redis and store is not None else None
-            manifest = runtime_manifest(agent, session, release, stamp)
+            # The stamp lands on redis agents only, where the release has the field.
+            manifest = runtime_manifest(agent, session, release, store.stamp if store else None)
             # `<namespace>.<agent>`: a dot cannot occur in either, so names never collide.
             self.runtimes[agent.name] = k8s.apiextensions.CustomResource(
                 f"{namespace}.{agent.name}",

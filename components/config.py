@@ -666,13 +666,17 @@ def _cross_checks(raw: Mapping[str, Any]) -> list[Problem]:
 
 
 def parse_config(
-    raw: Mapping[str, Any], source: str, secret_keys: frozenset[str] = frozenset()
+    raw: Mapping[str, Any],
+    source: str,
+    secret_keys: frozenset[str] = frozenset(),
+    kube_context: str | None = None,
 ) -> StackConfig:
     """Validate omnia-agents:* keys (prefix removed); raise ConfigError listing every problem.
 
     `secret_keys`: keys set with `--secret`. They are refused: nothing here is a secret, and the
     program writes these values in clear into resource inputs and stack outputs. Messages
-    never repeat their values.
+    never repeat their values. `kube_context`: the context the program's own Kubernetes
+    provider uses (`kubernetes:context`, or the package's `kubeContext`).
     """
     problems = [
         Problem(
@@ -690,7 +694,7 @@ def parse_config(
     problems += _cross_checks(raw)
     if problems or config is None:
         raise ConfigError(source, problems)
-    return config
+    return config.model_copy(update={"kube_context": kube_context}) if kube_context else config
 
 
 def parse_redis(raw: Mapping[str, Any], source: str) -> RedisConfig:
@@ -722,7 +726,8 @@ def load_stack_config() -> StackConfig:
     `kubernetes:context` the program's own Kubernetes provider must use."""
     source = stack_file()
     prefix = f"{PROJECT}:"
-    keys = {k for k in (*CONFIG.get(), *get_config_env()) if k.startswith(prefix)}
+    every = {*CONFIG.get(), *get_config_env()}
+    keys = {k for k in every if k.startswith(prefix)}
     secret = set(get_config_secret_keys_env())
     config = pulumi.Config(PROJECT)
     raw = {}
@@ -732,18 +737,12 @@ def load_stack_config() -> StackConfig:
         if text is not None:
             raw[name] = _decode(text)
     hidden = frozenset(k.removeprefix(prefix) for k in keys if k in secret or is_config_secret(k))
-    parsed = parse_config(raw, source, hidden)
     # An explicit provider does not read `kubernetes:*` stack config itself: pass it through,
     # and say which other provider settings the cluster will not see.
-    ignored = sorted(
-        k
-        for k in (*CONFIG.get(), *get_config_env())
-        if k.startswith("kubernetes:") and k != "kubernetes:context"
-    )
+    ignored = sorted(k for k in every if k.startswith("kubernetes:") and k != "kubernetes:context")
     if ignored:
         pulumi.log.warn(
-            f"{source}: {', '.join(dict.fromkeys(ignored))} not used: the program's own "
+            f"{source}: {', '.join(ignored)} not used: the program's own "
             "Kubernetes provider reads only kubernetes:context"
         )
-    context = pulumi.Config("kubernetes").get("context")
-    return parsed.model_copy(update={"kube_context": context}) if context else parsed
+    return parse_config(raw, source, hidden, pulumi.Config("kubernetes").get("context"))

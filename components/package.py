@@ -191,10 +191,6 @@ class RedisSessionStoreArgs(RedisArgs):
     """kubeconfig context for the component's own Kubernetes provider."""
 
 
-# Schema names that are not the model's stack-file spelling.
-_ALIASES = {"kubeContext": "kubernetes:context"}
-
-
 def _plain(value: Any, hint: Any) -> Any:
     """Args as the models read stack files: stack-file keys, Enum values, whole numbers as int.
 
@@ -211,11 +207,7 @@ def _plain(value: Any, hint: Any) -> Any:
         fields = _typed_fields(hint)
         if fields is None:  # free-form: keys as given
             return {k: _plain(v, None) for k, v in value.items()}
-        out = {}
-        for key, item in value.items():
-            schema_name = camel_case(key)
-            out[_ALIASES.get(schema_name, schema_name)] = _plain(item, fields.get(key))
-        return out
+        return {camel_case(k): _plain(v, fields.get(k)) for k, v in value.items()}
     if isinstance(value, list):
         item_hint = get_args(hint)[0] if get_origin(hint) is list else None
         return [_plain(v, item_hint) for v in value]
@@ -233,17 +225,11 @@ def _unwrap(hint: Any) -> Any:
     return get_args(hint)[0] if get_origin(hint) is NotRequired else hint
 
 
-def _arg_path(key: str) -> str:
-    """`omnia-agents:agents[0].name` -> `agents[0].name`: the path in the component's args."""
-    path = key.removeprefix(f"{PROJECT}:")
-    for schema_name, alias in _ALIASES.items():
-        path = path.replace(alias, schema_name)
-    return path
-
-
 def _refuse(component: str, error: ConfigError) -> InputPropertiesError:
+    """Problems as the component's arg paths: `omnia-agents:agents[0].name` -> `agents[0].name`."""
     details: list[InputPropertyErrorDetails] = [
-        {"property_path": _arg_path(p.key), "reason": p.message} for p in error.problems
+        {"property_path": p.key.removeprefix(f"{PROJECT}:"), "reason": p.message}
+        for p in error.problems
     ]
     lines = [f"{d['property_path'] or '(args)'}: {d['reason']}" for d in details]
     return InputPropertiesError(f"{component}: invalid args:\n" + "\n".join(lines), details)
@@ -252,18 +238,17 @@ def _refuse(component: str, error: ConfigError) -> InputPropertiesError:
 def session_agents_config(args: Mapping[str, Any]) -> StackConfig:
     """SessionAgents args through the stack-file validation (raises InputPropertiesError)."""
     raw = _plain(dict(args), SessionAgentsArgs)
-    context = raw.pop("kubernetes:context", None)
+    context = raw.pop("kubeContext", None)
     try:
-        config = parse_config(raw, "SessionAgents")
+        return parse_config(raw, "SessionAgents", kube_context=context)
     except ConfigError as err:
         raise _refuse("SessionAgents", err) from None
-    return config.model_copy(update={"kube_context": context}) if context else config
 
 
 def redis_store_config(args: Mapping[str, Any]) -> tuple[RedisConfig, str | None]:
     """RedisSessionStore args through the same RedisConfig model (raises InputPropertiesError)."""
     raw = _plain(dict(args), RedisSessionStoreArgs)
-    context = raw.pop("kubernetes:context", None)
+    context = raw.pop("kubeContext", None)
     try:
         return parse_redis(raw, "RedisSessionStore"), context
     except ConfigError as err:

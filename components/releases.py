@@ -93,7 +93,7 @@ RELEASES: tuple[Release, ...] = (
         pod_annotations=True,
     ),
 )
-NEWEST_KNOWN = "0.9.0-beta.17"
+NEWEST_KNOWN = next(r.last for r in reversed(RELEASES) if r.last is not None)
 OLDEST_KNOWN = RELEASES[0].first
 # What an unset omniaVersion means for memory-only stacks: `spec.session`, as every release
 # before `context` reads it, and nothing that only some of them have.
