@@ -11,15 +11,19 @@ POLICY_STAMP := $(POLICY_VENV)/.installed
 
 install: $(STAMP) $(POLICY_STAMP)
 
-$(STAMP): requirements.txt requirements-dev.txt
+# The project itself is installed editable (`-e .`): tools, tests and plugins import it from
+# the checkout, with no sys.path edits.
+$(STAMP): pyproject.toml requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check -e . -r requirements-dev.txt
 	touch $(STAMP)
 
-$(POLICY_STAMP): requirements.txt policy/requirements.txt policy/requirements-dev.txt
+# pip reads policy/requirements.txt's `-e ..` from its working directory: run it in policy/,
+# as the Pulumi CLI does.
+$(POLICY_STAMP): pyproject.toml requirements.txt policy/requirements.txt policy/requirements-dev.txt
 	$(PYTHON) -m venv $(POLICY_VENV)
-	$(POLICY_VENV)/bin/python -m pip install --quiet --disable-pip-version-check \
-		-r policy/requirements-dev.txt
+	cd policy && venv/bin/python -m pip install --quiet --disable-pip-version-check \
+		-r requirements-dev.txt
 	touch $(POLICY_STAMP)
 
 preview: $(STAMP)
@@ -35,10 +39,10 @@ lint: $(STAMP)
 	$(PY) -m mypy .
 
 clean:
-	rm -rf $(VENV) $(POLICY_VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(POLICY_VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info
 
 # Part two (real Sentinel failover) takes about 12 minutes: chart defaults wait 60 s a crash.
 bench: $(STAMP)
-	$(PY) benchmarks/bench.py
-	$(PY) benchmarks/failover.py
-	$(PY) benchmarks/sizing.py
+	$(PY) -m benchmarks.bench
+	$(PY) -m benchmarks.failover
+	$(PY) -m benchmarks.sizing

@@ -2,15 +2,13 @@
 
 import pulumi
 
-from components.config import load_stack_config
 from components.deployment import deploy
+from settings.conformance import require_conformance
+from settings.loader import load_stack_config
 
 # Bad config, or agents the CRD file would prune or reject, stop here: nothing registered.
 config = load_stack_config()
-if config.crd_file:
-    from components.crd import require_conformance  # jsonschema and CEL only when asked for
-
-    require_conformance(config)
+require_conformance(config)
 
 deployment = deploy(config)
 if deployment.store is not None:

@@ -17,8 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-import failover
-import sizing
+from benchmarks import failover, sizing
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent

@@ -5,7 +5,7 @@ markers below; `bench.py` keeps it when it rewrites the rest). The same machiner
 real-Sentinel tests (tests/redis_procs.py): 1 master, 2 replicas, 3 Sentinels on 127.0.0.1, a
 writer at 200 sessions/s that asks the Sentinels for the master after every error.
 
-`python benchmarks/failover.py [RUNS]` (default 3). The chart-default crash cases wait out the
+`python -m benchmarks.failover [RUNS]` (default 3). The chart-default crash cases wait out the
 chart's 60 s down-after each: about 12 minutes in all with 3 runs.
 """
 
@@ -25,24 +25,14 @@ from pathlib import Path
 
 import yaml
 
+from settings.loader import parse_config
+from settings.models import RedisConfig
+from tests.support.redis_procs import Cluster, SessionWriter, missing_sessions, wait_for
+from tests.support.stacks import stack_config
+from upstream.redis_chart import SentinelSetting, ServerSettings, server_settings
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-sys.path.insert(0, str(ROOT))
-
-from components.config import RedisConfig, parse_config  # noqa: E402
-from components.redis import (  # noqa: E402
-    SentinelSetting,
-    ServerSettings,
-    server_settings,
-)
-from tests.conftest import stack_config  # noqa: E402
-from tests.redis_procs import (  # noqa: E402
-    Cluster,
-    SessionWriter,
-    missing_sessions,
-    wait_for,
-)
-
 BEGIN = "<!-- failover benchmark: written by benchmarks/failover.py -->"
 END = "<!-- end of failover benchmark -->"
 CHART_VERSION = "23.1.1"

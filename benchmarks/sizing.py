@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 import datetime
 import os
-import sys
 import tempfile
 import threading
 import time
@@ -18,15 +17,12 @@ from pathlib import Path
 
 import redis
 
+from benchmarks import failover
+from tests.support.redis_procs import Server, session_keys, wait_for
+from upstream.redis_chart import redis_conf
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-sys.path.insert(0, str(ROOT))
-
-import failover  # noqa: E402
-
-from components.redis import redis_conf  # noqa: E402
-from tests.redis_procs import Server, session_keys, wait_for  # noqa: E402
-
 BEGIN = "<!-- sizing benchmark: written by benchmarks/sizing.py -->"
 END = "<!-- end of sizing benchmark -->"
 TTL_MS = 86_400_000  # PromptKit's 24 h
@@ -109,7 +105,7 @@ def shape(sessions: int, messages: int, conf: str) -> dict[str, float]:
 
 
 def main() -> None:
-    from components.config import RedisConfig
+    from settings.models import RedisConfig
 
     conf = redis_conf(RedisConfig.model_validate({"chartVersion": failover.CHART_VERSION}))
     conf = conf.replace("maxmemory ", "# maxmemory ")  # measure the data, not the limit

@@ -1,1 +1,5 @@
-"""Reusable Pulumi components of omnia-agents; each takes validated config models."""
+"""The Pulumi components of omnia-agents (ComponentResources), and the `deploy()` they share.
+
+Each takes validated settings models (`settings.models`), never `pulumi.Config`, and builds its
+objects from the pure functions in `upstream`.
+"""

@@ -13,15 +13,16 @@ from typing import TYPE_CHECKING
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.agent import runtime_manifest
-from components.cluster import NAMESPACE_TYPE, Existing
-from components.config import AgentConfig, SessionConfig
-from components.releases import Release
-from components.session import CLIENT_LABEL, CREDENTIALS_SECRET, URL_KEY
+from components.cluster import Existing
+from upstream.agent_runtime import CREDENTIALS_SECRET, URL_KEY, runtime_manifest
+from upstream.kubernetes import NAMESPACE
+from upstream.omnia_releases import Release, SessionType
+from upstream.redis_chart import CLIENT_LABEL
 
 if TYPE_CHECKING:  # imported by the program only when a stack uses Redis
     from components.cluster import Cluster
-    from components.redis import RedisStore
+    from components.redis_store import RedisStore
+    from settings.models import AgentConfig, SessionConfig
 
 
 class AgentNamespace(pulumi.ComponentResource):
@@ -53,7 +54,7 @@ class AgentNamespace(pulumi.ComponentResource):
             None,
             pulumi.ResourceOptions.merge(opts, own),
         )
-        redis_here = any(session.type == "redis" for _, session in agents)
+        redis_here = any(session.type == SessionType.REDIS for _, session in agents)
         if redis_here and store is None:
             raise ValueError(f"agents in {namespace} use redis sessions but no store exists")
         # What must exist before anything is put into the namespace: one per namespace.
@@ -78,7 +79,7 @@ class AgentNamespace(pulumi.ComponentResource):
             # Read at preview: a missing namespace fails there, naming it, instead of a
             # NamespacePatch (server-side apply) creating it (pulumi-kubernetes#2194).
             self.namespace = Existing(
-                NAMESPACE_TYPE,
+                NAMESPACE,
                 f"{namespace}-namespace",
                 namespace,
                 pulumi.ResourceOptions(parent=self),
@@ -110,7 +111,7 @@ class AgentNamespace(pulumi.ComponentResource):
             with_redis.append(store.chart)
         self.runtimes: dict[str, k8s.apiextensions.CustomResource] = {}
         for agent, session in agents:
-            redis = session.type == "redis"
+            redis = session.type == SessionType.REDIS
             # The stamp lands on redis agents only, where the release has the field.
             manifest = runtime_manifest(agent, session, release, store.stamp if store else None)
             # `<namespace>.<agent>`: a dot cannot occur in either, so names never collide.

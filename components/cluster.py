@@ -6,16 +6,17 @@ failing after Redis is built, and agents are judged against the CRD the cluster 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.config import StackConfig
+from upstream.agent_runtime import CRD_NAME
+from upstream.kubernetes import CRD
 
-CRD_NAME = "agentruntimes.omnia.altairalabs.ai"
-CRD_TYPE = "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition"
-NAMESPACE_TYPE = "kubernetes:core/v1:Namespace"
+if TYPE_CHECKING:
+    from settings.models import StackConfig
+
 NAMESPACE_HINT = (
     "create it (or fix the agent's namespace), or set omnia-agents:agentNamespaces: create "
     "to have the program create its agent namespaces"
@@ -51,9 +52,9 @@ def _judge(config: StackConfig | None, spec: Any) -> None:
         # Only the offline plan answers a read without the object (no CRD file given).
         pulumi.log.debug(f"{CRD_NAME}: served schema not known; agents not judged")
         return
-    from components.agent import planned_manifests  # jsonschema and CEL only when judged
-    from components.config import CrdMismatch
-    from components.crd import Crd, CrdFileError, check_manifests
+    from settings.errors import CrdMismatch  # jsonschema and CEL only when judged
+    from upstream.agent_runtime import planned_manifests
+    from upstream.crd_judge import Crd, CrdFileError, check_manifests
 
     served = f"the CRD the cluster serves ({CRD_NAME})"
     try:
@@ -97,7 +98,7 @@ class Cluster(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
         self.crd = Existing(
-            CRD_TYPE,
+            CRD,
             f"{name}-crd",
             CRD_NAME,
             pulumi.ResourceOptions(parent=self, provider=self.provider),

@@ -11,13 +11,14 @@ from typing import TYPE_CHECKING, Any
 
 import pulumi
 
-from components.agent import agent_summary
 from components.agent_namespace import AgentNamespace
 from components.cluster import Cluster
-from components.config import StackConfig
+from settings.fields import AgentNamespaces
+from upstream.agent_runtime import agent_summary
 
 if TYPE_CHECKING:  # imported only when a stack uses Redis
-    from components.redis import RedisStore
+    from components.redis_store import RedisStore
+    from settings.models import StackConfig
 
 
 @dataclass(frozen=True)
@@ -37,10 +38,12 @@ def deploy(config: StackConfig, parent: pulumi.Resource | None = None) -> Deploy
     cluster = Cluster("cluster", config.kube_context, config, opts)
     store = None
     if config.redis and config.redis_namespaces:
-        from components.redis import RELEASE, RedisStore  # a memory-only stack never loads Redis
+        # A memory-only stack never loads Redis.
+        from components.redis_store import RedisStore
+        from upstream.redis_chart import RELEASE
 
         store = RedisStore(RELEASE, config.redis, cluster, opts)
-    create = config.agent_namespaces == "create"
+    create = config.agent_namespaces == AgentNamespaces.CREATE
     namespaces = [
         AgentNamespace(
             namespace, agents, config.release, store, opts, cluster=cluster, create=create

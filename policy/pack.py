@@ -18,7 +18,7 @@ from pulumi_policy import (
 )
 from pulumi_policy.proxy import UnknownValueError
 
-import rules
+from policy import rules
 
 PACK = "omnia-agents"
 _PRODUCTION = PolicyConfigSchema(

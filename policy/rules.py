@@ -1,8 +1,9 @@
 """Session rules for any stack's AgentRuntimes, drawn from the project's own modules.
 
 Pure functions over resource properties, as pulumi-policy hands them over (secrets unwrapped,
-unknowns raising when read). The knowledge they apply lives in `components/`: the session
-model (type, Go TTL, postgres refused), the credentials Secret's key and the release table.
+unknowns raising when read). The knowledge they apply is the project's own: the session
+model (type, Go TTL, postgres refused, `settings`), the credentials Secret's key and the release
+table (`upstream`).
 """
 
 from __future__ import annotations
@@ -15,18 +16,17 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from components.config import SessionConfig
-from components.releases import history_kept, release_for
-from components.session import CREDENTIALS_SECRET, URL_KEY
+from settings.models import SessionConfig
+from upstream import agent_runtime, kubernetes
+from upstream.agent_runtime import CREDENTIALS_SECRET, URL_KEY
+from upstream.kubernetes import DEFAULT_NAMESPACE
+from upstream.omnia_releases import SESSION_FIELDS as BLOCKS
+from upstream.omnia_releases import SessionType, history_kept, release_for
 
-AGENT_RUNTIME = "kubernetes:omnia.altairalabs.ai/v1alpha1:AgentRuntime"
-SECRET = "kubernetes:core/v1:Secret"
-HELM = (
-    "kubernetes:helm.sh/v4:Chart",
-    "kubernetes:helm.sh/v3:Chart",
-    "kubernetes:helm.sh/v3:Release",
-)
-BLOCKS = ("session", "context")
+# The types the pack judges (pack.py reads them here).
+AGENT_RUNTIME = agent_runtime.TYPE
+SECRET = kubernetes.SECRET
+HELM = (kubernetes.HELM_CHART_V4, "kubernetes:helm.sh/v3:Chart", "kubernetes:helm.sh/v3:Release")
 PRODUCTION_STACKS = ("prod*",)
 # Bitnami's chart under any source: OCI or repo name, or a packaged `redis-<version>.tgz`.
 _REDIS_CHART = re.compile(r"(^|/)redis(-[0-9][^/]*\.tgz)?$")
@@ -86,7 +86,7 @@ def block_problems(spec: Mapping[str, Any]) -> list[str]:
             f"spec.{key}.storeRef: only `name` (a Secret in the agent's namespace, key "
             f"`{URL_KEY}`): the CRD has no other field and the API server prunes the rest"
         )
-    if block.get("type") == "redis" and ref is None:
+    if block.get("type") == SessionType.REDIS and ref is None:
         problems.append(
             f"spec.{key}.storeRef: required for redis sessions (name of a Secret with key "
             f"`{URL_KEY}`, e.g. {CREDENTIALS_SECRET})"
@@ -100,12 +100,12 @@ def memory_problems(agent: Mapping[str, Any], exceptions: Iterable[str] | None =
     `exceptions`: `namespace/name` patterns (fnmatch) of agents that need no sessions.
     """
     meta = agent.get("metadata") or {}
-    who = f"{meta.get('namespace', 'default')}/{meta.get('name')}"
+    who = f"{meta.get('namespace', DEFAULT_NAMESPACE)}/{meta.get('name')}"
     if any(fnmatch.fnmatchcase(who, p) for p in exceptions or ()):
         return []
     key, block = session_block(agent.get("spec") or {})
     kind = block.get("type") if isinstance(block, Mapping) else None
-    if kind == "redis":
+    if kind == SessionType.REDIS:
         return []
     where = f"spec.{key}.type is {kind!r}" if key else "no session block (memory by default)"
     return [f"{where}: production agents must keep sessions in redis"]
@@ -146,17 +146,17 @@ def credentials_problems(agents: Sequence[Resource], secrets: Sequence[Resource]
     by_name: dict[tuple[Any, Any], Resource] = {}
     for made in secrets:
         meta = made.props.get("metadata") or {}
-        by_name[(meta.get("namespace", "default"), meta.get("name"))] = made
+        by_name[(meta.get("namespace", DEFAULT_NAMESPACE), meta.get("name"))] = made
     problems = []
     for agent in agents:
         _, block = session_block(agent.props.get("spec") or {})
-        if not isinstance(block, Mapping) or block.get("type") != "redis":
+        if not isinstance(block, Mapping) or block.get("type") != SessionType.REDIS:
             continue
         ref = block.get("storeRef")
         if not isinstance(ref, Mapping):
             continue
         meta = agent.props.get("metadata") or {}
-        namespace = meta.get("namespace", "default")
+        namespace = meta.get("namespace", DEFAULT_NAMESPACE)
         who = f"{namespace}/{meta.get('name')}"
         secret = by_name.get((namespace, ref.get("name")))
         if secret is None:
@@ -178,7 +178,7 @@ def credentials_problems(agents: Sequence[Resource], secrets: Sequence[Resource]
 def ttl_advisories(spec: Mapping[str, Any], omnia_version: str) -> list[str]:
     """TTLs longer than the history the targeted release keeps."""
     _, block = session_block(spec)
-    if not isinstance(block, Mapping) or block.get("type") not in ("memory", "redis"):
+    if not isinstance(block, Mapping) or block.get("type") not in list(SessionType):
         return []
     ttl = block.get("ttl", "24h")
     try:

@@ -29,11 +29,13 @@ from pulumi_policy import (
 )
 from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
 
-import pack
-import plan as harness
-from harness import Registration
+from offline import harness
+from offline.harness import Registration
+from offline.inputs import ROOT
+from offline.program import run_plan
+from policy import pack
 
-ROOT = Path(harness.ROOT)
+ROOT = Path(ROOT)
 POLICY = ROOT / "policy"
 POLICIES = {p.name: p for p in pack.policies()}
 AGENT_RUNTIME = "kubernetes:omnia.altairalabs.ai/v1alpha1:AgentRuntime"
@@ -114,7 +116,7 @@ def plan_of(tmp_path: Path) -> Callable[..., harness.Plan]:
     def plan_of(config: dict[str, Any], stack: str, **kwargs: Any) -> harness.Plan:
         path = tmp_path / f"Pulumi.{stack}.yaml"
         path.write_text(yaml.safe_dump({"config": config}), encoding="utf-8")
-        return harness.run_plan(path, stack, **kwargs)
+        return run_plan(path, stack, **kwargs)
 
     return plan_of
 
@@ -131,7 +133,7 @@ def _pack_config() -> dict[str, dict[str, Any]]:
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_every_policy_passes_on_the_real_stacks(stack) -> None:
-    plan = harness.run_plan(ROOT / "stacks" / f"Pulumi.{stack}.yaml")
+    plan = run_plan(ROOT / "stacks" / f"Pulumi.{stack}.yaml")
     assert len(plan.find(AGENT_RUNTIME)) >= 2  # the policies did see agents
     _nothing(run_policies(plan, _pack_config()))
 
@@ -202,13 +204,13 @@ def _plant(plan: harness.Plan, name: str, change: Callable[[dict[str, Any]], Non
     ],
 )
 def test_planted_session_block_violations(change, message) -> None:
-    plan = harness.run_plan(ROOT / "stacks" / "Pulumi.prod.yaml")
+    plan = run_plan(ROOT / "stacks" / "Pulumi.prod.yaml")
     _plant(plan, "support", change)
     assert run_policies(plan)["omnia-session-block"] == [message]
 
 
 def test_planted_credentials_secret_violations() -> None:
-    plan = harness.run_plan(ROOT / "stacks" / "Pulumi.prod.yaml")
+    plan = run_plan(ROOT / "stacks" / "Pulumi.prod.yaml")
     (secret,) = [r for r in plan.find(SECRET) if r.name == "finance-credentials"]
     secret.inputs = {**secret.inputs, "stringData": {"uri": "redis://x"}}
     assert run_policies(plan)["omnia-credentials-secret"] == [
@@ -224,7 +226,7 @@ def test_planted_credentials_secret_violations() -> None:
 
 
 def test_planted_chart_violations_in_production() -> None:
-    plan = harness.run_plan(ROOT / "stacks" / "Pulumi.prod.yaml")
+    plan = run_plan(ROOT / "stacks" / "Pulumi.prod.yaml")
     chart = plan.one(CHART, "redis")
     values = copy.deepcopy(chart.inputs["values"])
     values["auth"]["password"] = "hunter2"
@@ -260,7 +262,7 @@ def test_release_ttl_is_advisory_and_follows_the_release(plan_of) -> None:
 
 def test_unknown_values_at_first_preview_are_not_violations() -> None:
     """First preview: the password, hence every credentials URL, is not known yet."""
-    plan = harness.run_plan(ROOT / "stacks" / "Pulumi.prod.yaml", unknown_computed=True)
+    plan = run_plan(ROOT / "stacks" / "Pulumi.prod.yaml", unknown_computed=True)
     secrets = [r for r in plan.find(SECRET) if r.inputs["metadata"]["name"] == "redis-credentials"]
     assert secrets and all(_props(r.inputs)["stringData"] == rpc.UNKNOWN for r in secrets)
     with pytest.raises(UnknownValueError):  # what the credentials rule meets, and survives

@@ -1,4 +1,4 @@
-"""The pack as the Pulumi CLI runs it: `python policy/__main__.py` serves the analyzer protocol.
+"""The pack as the Pulumi CLI runs it: `python -m pulumi.policy` serves the analyzer protocol.
 
 One real process, one gRPC client: the pack starts, lists its policies, and turns a planted
 violation in a real prod AgentRuntime into a mandatory diagnostic.
@@ -14,16 +14,20 @@ import pytest
 from google.protobuf import empty_pb2, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
-import pack
-import plan as harness
-from tests.served import served
+from offline import harness
+from offline.inputs import stack_file_for
+from offline.program import run_plan
+from policy import pack
+from tests.support.plugins import served
 
 POLICY = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
 def analyzer() -> Iterator[Any]:
-    with served(POLICY / "__main__.py") as channel:
+    # pulumi-language-python RunPlugin for an analyzer: `python -u -m pulumi.policy <engine>
+    # <pack dir>`, in the pack's folder (pulumi/pulumi sdk/python/cmd/pulumi-language-python).
+    with served(["-u", "-m", "pulumi.policy", "127.0.0.1:9", str(POLICY)], POLICY) as channel:
         yield analyzer_pb2_grpc.AnalyzerStub(channel)
 
 
@@ -40,7 +44,7 @@ def test_the_pack_lists_its_policies(analyzer) -> None:
 
 
 def test_a_bad_ttl_in_a_real_agent_is_a_mandatory_diagnostic(analyzer) -> None:
-    plan = harness.run_plan(harness.stack_file_for("prod"))
+    plan = run_plan(stack_file_for("prod"))
     runtime = next(r for r in plan.find(harness.AGENT_RUNTIME) if r.name == "agents.support")
     props = harness.render(runtime.inputs, show_secrets=True)
     props["spec"]["context"]["ttl"] = "7d"

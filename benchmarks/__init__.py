@@ -1,0 +1,1 @@
+"""`make bench`: timings and real-process measurements, never pass/fail tests."""

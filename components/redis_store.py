@@ -1,0 +1,108 @@
+"""Redis for prod sessions: namespace, generated password, its Secret and the Bitnami chart."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pulumi
+import pulumi_kubernetes as k8s
+import pulumi_random as random
+
+from settings.models import RedisConfig  # a class annotation: Pulumi evaluates those
+from upstream.agent_runtime import credentials_digest
+from upstream.redis_chart import (
+    AUTH_SECRET,
+    AUTH_SECRET_KEY,
+    PASSWORD_LENGTH,
+    PORT,
+    chart_values,
+)
+from upstream.redis_url import master_host, redis_url
+
+if TYPE_CHECKING:
+    from components.cluster import Cluster
+
+
+class RedisStore(pulumi.ComponentResource):
+    """One Redis release whose password never passes through the chart's values.
+
+    Only the namespace holds data (the volumes' PVCs live and die with it): it is kept on
+    delete and, with `protect`, guarded. Everything else is derived and must stay replaceable:
+    the engine refuses to replace a protected resource (pulumi pkg/resource/deploy/
+    step_generator.go: `new.Protect && old.Protect`) and hands `protect` down to a
+    component's children, so a protected chart would block every upgrade that renames,
+    drops or must replace one of its objects.
+    """
+
+    namespace: k8s.core.v1.Namespace
+    password: random.RandomPassword
+    auth_secret: k8s.core.v1.Secret
+    chart: k8s.helm.v4.Chart
+    host: str
+    port: int
+    url: pulumi.Output[str]
+    stamp: pulumi.Output[str]
+    config: RedisConfig
+
+    def __init__(
+        self,
+        name: str,
+        config: RedisConfig,
+        cluster: Cluster,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        own = pulumi.ResourceOptions(providers=[cluster.provider])
+        super().__init__(
+            "omnia-agents:index:RedisStore", name, None, pulumi.ResourceOptions.merge(opts, own)
+        )
+
+        def child(*needs: pulumi.Input[pulumi.Resource]) -> pulumi.ResourceOptions:
+            return pulumi.ResourceOptions(parent=self, depends_on=list(needs))
+
+        # Nothing is created before the cluster is known to run the operator and to keep every
+        # agent as the stack writes it (the served CRD's verdict).
+        self.namespace = k8s.core.v1.Namespace(
+            f"{name}-namespace",
+            metadata={"name": config.namespace},
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                depends_on=[cluster.agents_ready],
+                protect=config.protect,
+                # Deleting a Namespace deletes its PVCs, whatever the StatefulSets'
+                # persistentVolumeClaimRetentionPolicy says: destroy leaves it in the cluster.
+                retain_on_delete=True,
+            ),
+        )
+        self.password = random.RandomPassword(
+            f"{name}-password",
+            length=PASSWORD_LENGTH,
+            special=False,
+            keepers={"rotation": config.password_rotation or ""},
+            opts=child(cluster.agents_ready),
+        )
+        self.auth_secret = k8s.core.v1.Secret(
+            f"{name}-auth",
+            metadata={"name": AUTH_SECRET, "namespace": config.namespace},
+            # The Kubernetes SDK sends stringData as a secret.
+            string_data={AUTH_SECRET_KEY: self.password.result},
+            opts=child(self.namespace),
+        )
+        # The resource name is the release name: v4 prefixes every rendered object with it.
+        self.chart = k8s.helm.v4.Chart(
+            name,
+            chart=config.chart,
+            version=config.chart_version,
+            name=name,
+            namespace=config.namespace,
+            values=chart_values(config),
+            opts=child(self.namespace, self.auth_secret),
+        )
+        self.host = master_host(name, config.namespace)
+        self.port = PORT
+        url = self.password.result.apply(lambda pw: redis_url(pw, self.host, self.port))
+        # Secret already through `result`; said again so no refactor can drop it.
+        self.url = pulumi.Output.secret(url)
+        # One plain digest for every agent's pod annotation (see credentials_digest).
+        self.stamp = pulumi.Output.unsecret(url.apply(credentials_digest))
+        self.config = config
+        self.register_outputs({"host": self.host, "port": self.port, "url": self.url})

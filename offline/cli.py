@@ -1,0 +1,146 @@
+"""`plan.py`: run the real `__main__.py` under Pulumi mocks and print what it would register.
+
+Needs no cluster, no Pulumi CLI and no network. The tests use the same harness (`run_plan`), so
+what they assert is what `python plan.py STACK` shows. With `--from OLD_STACK_FILE` it prints
+the change preview instead: what `pulumi up` would do to go from the old stack file to this one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from components.cluster import INSTALL_HINT, NAMESPACE_HINT
+from offline.harness import Cluster, NotInClusterError, Plan
+from offline.inputs import (
+    StackFileError,
+    crd_cluster,
+    display_path,
+    read_cluster,
+    stack_file_for,
+    stack_name_of,
+)
+from offline.program import run_plan
+from settings.errors import ConfigError, CrdMismatch
+from upstream.kubernetes import CRD
+
+CRD_NOTE = (
+    "plan: no --crd or cluster crd given: the AgentRuntime CRD read is answered as present "
+    "and agents are not judged against it"
+)
+_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
+def missing_lines(where: str, err: NotInClusterError) -> list[str]:
+    """The engine fails a preview on a read of a missing object; say what to do about it."""
+    hint = INSTALL_HINT if err.type == CRD else NAMESPACE_HINT
+    return [f"{where}: {err}", hint]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("stack", nargs="?", help="stack name: reads stacks/Pulumi.<STACK>.yaml")
+    parser.add_argument("--stack-file", type=Path, help="plan this stack file instead")
+    parser.add_argument("--format", choices=("yaml", "json"), default="yaml")
+    parser.add_argument("--show-secrets", action="store_true", help="print secret values")
+    parser.add_argument(
+        "--crd", type=Path, help="the cluster serves this AgentRuntime CRD (agents judged: exit 1)"
+    )
+    parser.add_argument(
+        "--cluster", type=Path, help="cluster description: namespaces that exist, its CRD"
+    )
+    parser.add_argument(
+        "--from",
+        dest="old",
+        type=Path,
+        metavar="OLD_STACK_FILE",
+        help="print the change preview from this stack file instead (refused steps: exit 1)",
+    )
+    args = parser.parse_args(argv)
+    if args.stack is None and args.stack_file is None:
+        parser.error("give a STACK or --stack-file PATH")
+    path = args.stack_file or stack_file_for(args.stack)
+    cluster = None
+    try:
+        if args.cluster:
+            cluster = read_cluster(args.cluster)
+    except StackFileError as err:
+        return _fail([f"{display_path(args.cluster)}: {err}"], 2)
+    if args.crd:
+        from upstream.crd_judge import CrdFileError
+
+        try:
+            cluster = crd_cluster(args.crd, cluster)
+        except CrdFileError as err:
+            return _fail([str(err)], 2)
+    stack = args.stack or stack_name_of(path)
+    old = None
+    if args.old:
+        old, code = _planned(args.old, stack, cluster)
+        if old is None:
+            return code
+    plan, code = _planned(path, stack, cluster, warn=True)
+    if plan is None:
+        return code
+    if cluster is None or cluster.crds is None:
+        print(CRD_NOTE, file=sys.stderr)  # after the plan: only a plan that ran skipped it
+    if old is not None:
+        from offline.change_preview import compare, refused
+
+        changes = compare(old, plan)
+        _print(changes, args.format)
+        stops = [f"refused: {c['type']} {c['name']}: {c['refused']}" for c in refused(changes)]
+        return _fail(stops, 1) if stops else 0
+    _print(plan.items(args.show_secrets), args.format)
+    return 0
+
+
+def _planned(
+    path: Path, stack: str, cluster: Cluster | None, *, warn: bool = False
+) -> tuple[Plan | None, int]:
+    """The plan, or None and the exit code after printing why (naming the stack file).
+
+    `warn`: print the program's warnings (pulumi.log.warn reaches the mocks' logger) on
+    stderr, as `pulumi preview` would; only for the stack being planned, not an old one.
+    """
+    where = display_path(path)
+    warnings = logging.StreamHandler(sys.stderr)
+    warnings.setLevel(logging.WARNING)
+    warnings.setFormatter(logging.Formatter("warning: %(message)s"))
+    # Only the program's own: the mocks log its warnings on the root logger; asyncio's noise
+    # about a run that failed part-way is not the user's business.
+    warnings.addFilter(lambda record: record.name == "root" and record.levelno == logging.WARNING)
+    if warn:
+        logging.getLogger().addHandler(warnings)
+    try:
+        return run_plan(path, stack, cluster=cluster), 0
+    except StackFileError as err:
+        return None, _fail([f"{where}: {err}"], 2)
+    except ConfigError as err:
+        return None, _fail(err.lines(where), 2)
+    except CrdMismatch as err:  # omnia-agents:crdFile, or the CRD the cluster serves
+        return None, _fail(err.lines, 1)
+    except NotInClusterError as err:
+        return None, _fail(missing_lines(where, err), 1)
+    finally:
+        logging.getLogger().removeHandler(warnings)
+
+
+def _print(items: list[dict[str, Any]], format_: str) -> None:
+    if format_ == "json":
+        print(json.dumps(items, indent=2))
+    else:
+        text = yaml.dump_all(items, Dumper=_DUMPER, sort_keys=False, allow_unicode=True)
+        print(text, end="")
+
+
+def _fail(lines: list[str], code: int) -> int:
+    for line in lines:
+        print(line, file=sys.stderr)
+    return code

@@ -1,0 +1,341 @@
+"""The mock harness: runs a Pulumi program in-process under mocks and records what it registers.
+
+Reads (`Resource.get`) are recorded apart, as the objects a preview reads from the cluster, and
+answered by a mock `Cluster`: what it lacks fails the run as the real read fails the preview.
+
+Shared by `plan.py` (the offline plan), the tests and the benchmarks. Of the project it imports
+only type tokens, so the benchmark floor can run an empty program under exactly these mocks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import hashlib
+import json
+import random
+import string
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+import pulumi.runtime
+from pulumi.output import Unknown
+from pulumi.runtime import rpc, settings
+from pulumi.runtime.mocks import MockMonitor
+from pulumi.runtime.stack import run_in_stack
+from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
+
+from upstream.agent_runtime import TYPE as AGENT_RUNTIME
+from upstream.kubernetes import CRD, NAMESPACE
+
+__all__ = ["AGENT_RUNTIME"]  # and every name defined below
+
+SECRET = "[secret]"
+UNKNOWN = "[unknown]"
+# The random provider's default special characters (pulumi-random docs).
+_RANDOM_SPECIAL = "!@#$%&*()-_=+[]{}<>:?"
+PASSWORD = "random:index/randomPassword:RandomPassword"
+_COMPUTED = {PASSWORD: ("result", "bcryptHash")}
+
+
+class NotInClusterError(Exception):
+    """A read (`Resource.get`) of an object the (mock) cluster does not have: the real
+    provider finds nothing and the engine fails the preview on that read."""
+
+    def __init__(self, type_: str, name: str) -> None:
+        self.type = type_
+        self.name = name
+        kind = type_.rsplit(":", 1)[-1]
+        super().__init__(f"the cluster has no {kind} {name!r}")
+
+
+@dataclass(frozen=True)
+class Cluster:
+    """What the mock cluster answers to reads.
+
+    `namespaces`: the namespaces that exist (None: every one asked for). `crds`: the
+    CustomResourceDefinitions it serves, by name, as the API server returns them (None: any
+    asked for is present, without its schema, so the program cannot judge against it).
+    """
+
+    namespaces: frozenset[str] | None = None
+    crds: Mapping[str, dict[str, Any]] | None = None
+
+    def answer(self, type_: str, name: str) -> dict[str, Any]:
+        if type_ == NAMESPACE:
+            if self.namespaces is not None and name not in self.namespaces:
+                raise NotInClusterError(type_, name)
+            return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
+        if type_ == CRD:
+            if self.crds is None:
+                return {"metadata": {"name": name}}
+            if name not in self.crds:
+                raise NotInClusterError(type_, name)
+            return dict(self.crds[name])
+        return {"metadata": {"name": name}}
+
+
+@dataclass
+class Registration:
+    """One resource as the engine would receive it."""
+
+    type: str
+    name: str
+    urn: str
+    parent: str
+    inputs: dict[str, Any]  # secrets still wrapped, as the monitor received them
+    dependencies: list[str]
+    protect: bool
+    secret_outputs: list[str] = field(default_factory=list)  # additionalSecretOutputs
+    retain_on_delete: bool = False
+    provider: str = ""  # `<urn>::<id>` of an explicit provider, as the monitor received it
+    providers: dict[str, str] = field(default_factory=dict)  # a component's, by package
+
+
+@dataclass
+class Read:
+    """One `Resource.get`: an object read from the cluster at preview, never created."""
+
+    type: str
+    name: str
+    urn: str
+    id: str
+    parent: str
+    provider: str
+
+
+@dataclass
+class Plan:
+    stack: str
+    resources: list[Registration] = field(default_factory=list)
+    reads: list[Read] = field(default_factory=list)
+    outputs: dict[str, Any] = field(default_factory=dict)  # stack outputs, secrets wrapped
+    completed: set[str] = field(default_factory=set)  # URNs that called register_outputs
+
+    def find(self, type_: str, name: str | None = None) -> list[Registration]:
+        return [r for r in self.resources if r.type == type_ and name in (None, r.name)]
+
+    def one(self, type_: str, name: str) -> Registration:
+        found = self.find(type_, name)
+        if len(found) != 1:
+            raise LookupError(f"{len(found)} resources of type {type_} named {name}")
+        return found[0]
+
+    def manifests(self) -> list[dict[str, Any]]:
+        """Each AgentRuntime as the API server would receive it."""
+        return [render(r.inputs, show_secrets=True) for r in self.find(AGENT_RUNTIME)]
+
+    def items(self, show_secrets: bool = False) -> list[dict[str, Any]]:
+        """Reads first as `{type, name, read: id}`; then `{type, name, inputs}`, plus `options`
+        where protect, retainOnDelete or dependsOn are set."""
+        urns = [r.urn for r in self.resources] + [r.urn for r in self.reads]
+        tails = {u: u.rsplit("$", 1)[-1].split("::", 3)[-1] for u in urns}
+        items: list[dict[str, Any]] = [
+            {"type": r.type, "name": r.name, "read": r.id} for r in self.reads
+        ]
+        for r in self.resources:
+            item = {"type": r.type, "name": r.name, "inputs": render(r.inputs, show_secrets)}
+            options: dict[str, Any] = {"protect": True} if r.protect else {}
+            if r.retain_on_delete:
+                options["retainOnDelete"] = True
+            if r.dependencies:
+                options["dependsOn"] = sorted(tails.get(u, u) for u in r.dependencies)
+            if options:
+                item["options"] = options
+            items.append(item)
+        return items
+
+
+def render(value: Any, show_secrets: bool = False) -> Any:
+    """Plain data for printing: secrets masked unless asked, unknowns marked."""
+    if rpc.is_rpc_secret(value):
+        return render(rpc.unwrap_rpc_secret(value), show_secrets) if show_secrets else SECRET
+    if isinstance(value, dict):
+        return {k: render(v, show_secrets) for k, v in sorted(value.items())}
+    if isinstance(value, list):
+        return [render(v, show_secrets) for v in value]
+    if isinstance(value, Unknown) or value == rpc.UNKNOWN:
+        return UNKNOWN
+    if isinstance(value, float) and value.is_integer():
+        return int(value)  # the wire format carries every number as a double
+    return value
+
+
+def apply_order(resources: list[Registration]) -> list[Registration]:
+    """Parents and dependencies first, ties by name: registration itself arrives in any order."""
+    by_urn = {r.urn: r for r in resources}
+    waits = {r.urn: {u for u in (r.parent, *r.dependencies) if u in by_urn} for r in resources}
+    ordered: list[Registration] = []
+    while waits:
+        ready = sorted(
+            (by_urn[u] for u, w in waits.items() if not w), key=lambda r: (r.name, r.type)
+        )
+        if not ready:
+            raise RuntimeError("dependency cycle among: " + ", ".join(sorted(waits)))
+        for r in ready:
+            ordered.append(r)
+            del waits[r.urn]
+        done = {r.urn for r in ready}
+        for w in waits.values():
+            w -= done
+    return ordered
+
+
+def mock_password(seed: str, inputs: dict[str, Any]) -> str:
+    """Deterministic per resource and keepers (new keepers, new password, as the provider does),
+    honouring the character classes the program asked for."""
+    alphabet = ""
+    for flag, chars in (
+        ("upper", string.ascii_uppercase),
+        ("lower", string.ascii_lowercase),
+        ("numeric", string.digits),
+    ):
+        if inputs.get(flag, True):
+            alphabet += chars
+    if inputs.get("special", True):
+        alphabet += inputs.get("overrideSpecial") or _RANDOM_SPECIAL
+    keepers = json.dumps(inputs.get("keepers") or {}, sort_keys=True)
+    rng = random.Random(hashlib.sha256(f"{seed}\n{keepers}".encode()).digest())
+    return "".join(rng.choice(alphabet) for _ in range(int(inputs["length"])))
+
+
+class PlanMocks(pulumi.runtime.Mocks):
+    """Echo inputs as outputs; invent what a provider computes (a password).
+
+    The stock monitor calls `new_resource` synchronously on the registering thread; a
+    thread-local carries what it leaves out of MockResourceArgs (the outputs the engine would
+    mark secret) in, and the inputs it already decoded back out to the recording monitor.
+    """
+
+    def __init__(self, stack: str, unknown_computed: bool, cluster: Cluster | None = None) -> None:
+        self.stack = stack
+        self.unknown_computed = unknown_computed  # a first preview: computed values not known
+        self.cluster = cluster or Cluster()
+        self.call_state = threading.local()
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        if getattr(self.call_state, "reading", False):
+            name = str(args.resource_id)
+            return name, self.cluster.answer(args.typ, name)
+        self.call_state.inputs = args.inputs
+        state = dict(args.inputs)
+        if args.typ in _COMPUTED and not self.unknown_computed:
+            password = mock_password(f"{self.stack}/{args.name}", args.inputs)
+            state.update(result=password, bcryptHash="mock-bcrypt-hash")
+        # The engine marks these outputs secret (RandomPassword's `result`); so must we.
+        for key in getattr(self.call_state, "secret_outputs", ()):
+            if key in state:
+                state[key] = rpc.wrap_rpc_secret(state[key])
+        return f"{args.name}-id", state
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], None]:
+        return {}, None
+
+
+# The mock monitor gives every worker thread its own event loop and never closes it; left to the
+# garbage collector at interpreter teardown, one occasionally fails ("Invalid file descriptor")
+# on stderr. Close them while the interpreter is still whole.
+_THREAD_LOOPS: set[asyncio.AbstractEventLoop] = set()
+
+
+@atexit.register
+def _close_thread_loops() -> None:
+    for loop in _THREAD_LOOPS:
+        if not loop.is_running() and not loop.is_closed():
+            loop.close()
+
+
+class RecordingMonitor(MockMonitor):
+    """Keeps what the stock mock monitor drops: parent, dependencies, options, outputs."""
+
+    def __init__(self, mocks: PlanMocks, plan: Plan) -> None:
+        super().__init__(mocks)
+        self.plan_mocks = mocks
+        self.plan = plan
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
+        call = self.plan_mocks.call_state
+        call.secret_outputs = tuple(request.additionalSecretOutputs)
+        call.inputs = None
+        call.reading = False
+        response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
+        _THREAD_LOOPS.add(_ensure_event_loop())  # type: ignore[no-untyped-call]
+        if request.type != "pulumi:pulumi:Stack":
+            self.plan.resources.append(
+                Registration(
+                    type=request.type,
+                    name=request.name,
+                    urn=response.urn,
+                    parent=request.parent,
+                    inputs=call.inputs,  # as decoded for new_resource: not decoded twice
+                    dependencies=list(request.dependencies),
+                    protect=bool(request.protect),
+                    secret_outputs=list(request.additionalSecretOutputs),
+                    retain_on_delete=bool(request.retainOnDelete),
+                    provider=request.provider,
+                    providers=dict(request.providers),
+                )
+            )
+        return response
+
+    def ReadResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
+        call = self.plan_mocks.call_state
+        call.secret_outputs = ()
+        call.reading = True
+        try:
+            response = super().ReadResource(request)  # type: ignore[no-untyped-call]
+        finally:
+            call.reading = False
+        _THREAD_LOOPS.add(_ensure_event_loop())  # type: ignore[no-untyped-call]
+        self.plan.reads.append(
+            Read(
+                type=request.type,
+                name=request.name,
+                urn=response.urn,
+                id=request.id,
+                parent=request.parent,
+                provider=request.provider,
+            )
+        )
+        return response
+
+    def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802
+        self.plan.completed.add(request.urn)
+        if "::pulumi:pulumi:Stack::" in request.urn:
+            self.plan.outputs = rpc.deserialize_properties(request.outputs)
+        return super().RegisterResourceOutputs(request)  # type: ignore[no-untyped-call]
+
+
+def run_program(
+    program: Callable[[], None],
+    config: dict[str, str],
+    *,
+    project: str,
+    stack: str,
+    unknown_computed: bool = False,
+    into: Plan | None = None,
+    secret_keys: list[str] | None = None,
+    cluster: Cluster | None = None,
+) -> Plan:
+    """Run `program` as `pulumi preview` would, with fresh runtime state and this config.
+
+    `into` receives the registrations even when the program fails part-way; `secret_keys` are
+    config keys handed over as set with `--secret`; `cluster` answers the program's reads.
+    """
+    plan = into if into is not None else Plan(stack=stack)
+    mocks = PlanMocks(stack, unknown_computed, cluster)
+    # Fresh runtime state per run: config, root stack, pending outputs.
+    pulumi.runtime.set_all_config(config, secret_keys or [])
+    settings.ROOT.set(None)
+    pulumi.runtime.set_mocks(
+        mocks, project=project, stack=stack, preview=True, monitor=RecordingMonitor(mocks, plan)
+    )
+    settings.ROOT.set(None)  # run_in_stack registers the Stack itself, as `pulumi up` does
+    settings.SETTINGS.outputs.clear()
+    _sync_await(run_in_stack(program))
+    plan.resources = apply_order(plan.resources)
+    plan.reads.sort(key=lambda r: (r.name, r.type))
+    return plan

@@ -1,0 +1,133 @@
+"""Field types of the stack settings: each value judged as the system that reads it judges it.
+
+Kept apart from the models so a type's rule and its message are written once and read the same
+wherever the type is used (stack files, package args, the policy pack).
+"""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from typing import Annotated, Any
+
+import semver
+from pydantic import AfterValidator, BeforeValidator, StrictStr
+
+from upstream.go_duration import DurationError, parse_go_duration
+from upstream.kubernetes import DNS_LABEL_MAX, MIB, is_cpu, is_dns_label, memory_bytes
+from upstream.omnia_releases import SessionType, parse_version, release_for
+from upstream.redis_chart import MaxmemoryPolicy
+
+_GO_UNITS = "ns, us, ms, s, m, h"
+_HOURS_PER = {"d": 24, "w": 168, "y": 8760}
+_FOREIGN_UNIT = re.compile(r"^([0-9]+(?:\.[0-9]+)?)([dwy])$")
+MIN_REDIS_MEMORY = 64 * MIB
+
+
+class AgentNamespaces(StrEnum):
+    """Who makes the namespaces the agents live in."""
+
+    REQUIRE = "require"
+    """They must exist: read at preview, a missing one fails it."""
+    CREATE = "create"
+    """The program creates them (and deletes them on destroy)."""
+
+
+def _dns_label(value: str) -> str:
+    if not is_dns_label(value):
+        raise ValueError(
+            f"{value!r} is not a DNS-1123 label (lowercase letters, digits and '-', "
+            f"starting and ending with a letter or digit, at most {DNS_LABEL_MAX} characters)"
+        )
+    return value
+
+
+def _go_duration(value: str) -> str:
+    """Refuse what Go refuses, and point `7d`-style TTLs at the hours the operator needs."""
+    try:
+        nanoseconds = parse_go_duration(value)
+    except DurationError:
+        foreign = _FOREIGN_UNIT.match(value)
+        if foreign:
+            hours = float(foreign.group(1)) * _HOURS_PER[foreign.group(2)]
+            hint = f"{int(hours)}h" if hours.is_integer() else f"{hours}h"
+            raise ValueError(f"{value!r} is not a Go duration (use {hint!r})") from None
+        raise ValueError(
+            f"{value!r} is not a Go duration (units {_GO_UNITS}; e.g. 30m, 24h, 1h30m)"
+        ) from None
+    if nanoseconds <= 0:
+        raise ValueError(f"{value!r} must be a positive duration")
+    return value
+
+
+def _chart_source(value: str) -> str:
+    if value.startswith("oci://") or value.endswith(".tgz"):
+        return value
+    raise ValueError(
+        f"{value!r} is neither an OCI reference (oci://registry/path/redis) nor a local .tgz"
+    )
+
+
+def _session_type(value: Any) -> Any:
+    if value == "postgres":
+        raise ValueError(
+            "'postgres' is not supported: operators before 0.9.0-beta.17 silently fall back "
+            "to memory sessions for it and later ones removed it; use memory or redis"
+        )
+    return value
+
+
+def _exact_version(value: str) -> str:
+    try:
+        semver.Version.parse(value)
+    except ValueError:
+        raise ValueError(
+            f"{value!r} is not an exact version (x.y.z, e.g. '22.0.7'); pin one"
+        ) from None
+    return value
+
+
+def _omnia_version(value: str) -> str:
+    try:
+        parse_version(value)
+    except ValueError:
+        raise ValueError(
+            f"{value!r} is not an Omnia release version (e.g. '0.9.0-beta.17')"
+        ) from None
+    release_for(value)  # ValueError: older than any release the table knows
+    return value
+
+
+def _memory(value: str) -> str:
+    if memory_bytes(value) < MIN_REDIS_MEMORY:
+        raise ValueError(
+            f"{value!r} is below {MIN_REDIS_MEMORY // MIB}Mi, too little for a Redis server"
+        )
+    return value
+
+
+def _cpu(value: str) -> str:
+    if not is_cpu(value):
+        raise ValueError(f"{value!r} is not a CPU quantity (e.g. '500m' or '1')")
+    return value
+
+
+def _maxmemory_policy(value: Any) -> Any:
+    if isinstance(value, str) and value.startswith("allkeys-"):
+        allowed = ", ".join(MaxmemoryPolicy)
+        raise ValueError(
+            f"{value!r} can evict Omnia's index set promptkit:conversations:index, which has "
+            f"no TTL; use {allowed}"
+        )
+    return value
+
+
+DnsLabel = Annotated[StrictStr, AfterValidator(_dns_label)]
+GoDuration = Annotated[StrictStr, AfterValidator(_go_duration)]
+ExactVersion = Annotated[StrictStr, AfterValidator(_exact_version)]
+OmniaVersion = Annotated[StrictStr, AfterValidator(_omnia_version)]
+ChartSource = Annotated[StrictStr, AfterValidator(_chart_source)]
+Memory = Annotated[StrictStr, AfterValidator(_memory)]
+Cpu = Annotated[StrictStr, AfterValidator(_cpu)]
+SessionTypeField = Annotated[SessionType, BeforeValidator(_session_type)]
+MaxmemoryPolicyField = Annotated[MaxmemoryPolicy, BeforeValidator(_maxmemory_policy)]

@@ -1,0 +1,213 @@
+"""The component package's args: the stack-file keys in the SDK's snake_case, judged by the
+very models stack files go through.
+
+The SDK infers the package schema from these TypedDicts (field docstrings become descriptions)
+and from the enums they name; it cannot express `Literal`, `Annotated` or unions, hence no
+`from __future__ import annotations` here (it reads evaluated annotations). Errors name the arg
+path (`agents[1].name`), never a stack file.
+"""
+
+import math
+from collections.abc import Mapping
+from enum import Enum
+from typing import Any, NotRequired, TypedDict, get_args, get_origin, get_type_hints
+
+from pulumi.errors import InputPropertiesError, InputPropertyErrorDetails
+from pulumi.provider.experimental.util import camel_case
+
+from settings.errors import ConfigError
+from settings.fields import AgentNamespaces
+from settings.loader import parse_config, parse_redis
+from settings.models import RedisConfig, StackConfig
+from settings.project import PROJECT
+from upstream.omnia_releases import SessionType
+from upstream.redis_chart import Architecture, MaxmemoryPolicy
+
+
+class SessionArgs(TypedDict):
+    type: SessionType
+    """memory or redis."""
+    ttl: NotRequired[str]
+    """Inactivity expiry, a Go duration (`30m`, `24h`, `168h`; no `d`). Default 24h."""
+
+
+class SessionOverrideArgs(TypedDict, total=False):
+    type: SessionType
+    """Overrides the default session type for this agent."""
+    ttl: str
+    """Overrides the default TTL for this agent (a Go duration)."""
+
+
+class ImageArgs(TypedDict, total=False):
+    registry: str
+    """Image registry, e.g. docker.io."""
+    repository: str
+    """Image repository, e.g. bitnamilegacy/redis."""
+    tag: str
+    """Image tag."""
+
+
+class ImagesArgs(TypedDict, total=False):
+    redis: ImageArgs
+    """The Redis image."""
+    sentinel: ImageArgs
+    """The Sentinel image (Sentinel mode only)."""
+    kubectl: ImageArgs
+    """The kubectl image that relabels the master (Sentinel mode only)."""
+
+
+class ResourcesArgs(TypedDict, total=False):
+    memory: str
+    """Memory request and limit of each Redis container (e.g. 1Gi); maxmemory follows it."""
+    cpu: str
+    """CPU request of each Redis container (e.g. 500m)."""
+    cpu_limit: str
+    """CPU limit (none by default)."""
+
+
+class MaxmemoryArgs(TypedDict, total=False):
+    percent_of_limit: int
+    """maxmemory as a percentage of the memory limit (10-90, default 60)."""
+    policy: MaxmemoryPolicy
+    """What Redis does when maxmemory is reached."""
+
+
+class FailoverArgs(TypedDict, total=False):
+    down_after_milliseconds: int
+    """Sentinel: how long a master may be silent before failover (default 5000)."""
+    failover_timeout: int
+    """Sentinel: the retry delay after a failed election is twice this (default 20000)."""
+    min_replicas_to_write: int
+    """The master refuses writes with fewer in-sync replicas (default 1 with Sentinel)."""
+    min_replicas_max_lag: int
+    """Seconds a replica may lag and still count as in sync (default 10)."""
+
+
+class RedisArgs(TypedDict):
+    chart_version: str
+    """Exact Bitnami Redis chart version (x.y.z)."""
+    namespace: NotRequired[str]
+    """Namespace created for Redis (default `redis`)."""
+    chart: NotRequired[str]
+    """Chart source: an `oci://` reference or a local `.tgz` (default Bitnami's OCI)."""
+    images: NotRequired[ImagesArgs]
+    """Image overrides (Bitnami's versioned images moved to bitnamilegacy)."""
+    architecture: NotRequired[Architecture]
+    """standalone (default) or replication."""
+    sentinel: NotRequired[bool]
+    """Sentinel failover (needs replication); the URL stays on `<release>-master`."""
+    replicas: NotRequired[int]
+    """Replica count (needs replication)."""
+    protect: NotRequired[bool]
+    """Protect the Redis namespace, the only resource that holds session data."""
+    password_rotation: NotRequired[str]
+    """Any new value generates a new password and rolls its users."""
+    ready_timeout: NotRequired[str]
+    """How long `pulumi up` waits for each chart object to be ready (Go duration, 30m)."""
+    resources: NotRequired[ResourcesArgs]
+    """Memory and CPU of the Redis pods (not the chart's 192Mi preset)."""
+    maxmemory: NotRequired[MaxmemoryArgs]
+    """maxmemory share of the limit and the eviction policy."""
+    volume_size: NotRequired[str]
+    """Each Redis volume (default 8Gi; at least 3x maxmemory, for the AOF)."""
+    failover: NotRequired[FailoverArgs]
+    """Sentinel timings and the stale-master write guard."""
+
+
+class AgentArgs(TypedDict):
+    name: str
+    """AgentRuntime name (DNS-1123 label), unique per namespace."""
+    namespace: NotRequired[str]
+    """The agent's namespace (default `default`)."""
+    session: NotRequired[SessionOverrideArgs]
+    """Session settings merged over the default."""
+    spec: NotRequired[dict[str, Any]]
+    """The rest of AgentRuntime.spec, passed through (not session/context)."""
+
+
+class SessionAgentsArgs(TypedDict):
+    session: SessionArgs
+    """Every agent's default session settings."""
+    agents: list[AgentArgs]
+    """The agents (at least one)."""
+    omnia_version: NotRequired[str]
+    """The Omnia release the cluster runs (required with redis sessions), e.g. 0.9.0-beta.17."""
+    redis: NotRequired[RedisArgs]
+    """The Redis that holds sessions (required when an agent uses redis)."""
+    agent_namespaces: NotRequired[AgentNamespaces]
+    """require (default) or create."""
+    kube_context: NotRequired[str]
+    """kubeconfig context for the component's own Kubernetes provider."""
+
+
+class RedisSessionStoreArgs(RedisArgs):
+    kube_context: NotRequired[str]
+    """kubeconfig context for the component's own Kubernetes provider."""
+
+
+def _plain(value: Any, hint: Any) -> Any:
+    """Args as the models read stack files: stack-file keys, Enum values, whole numbers as int.
+
+    The engine sends every number as a double, and SDK 3.272's `map_input_properties` converts
+    integers to `int` and then stores the original float anyway; free-form maps (`spec`) come
+    through untouched. A whole float becomes an int everywhere, so `replicas: 3` and a facade
+    `port: 8080` reach the models and the CRD as integers; 2.5 stays a float and is refused.
+    """
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        return int(value)
+    if isinstance(value, Mapping):
+        fields = _typed_fields(hint)
+        if fields is None:  # free-form: keys as given
+            return {k: _plain(v, None) for k, v in value.items()}
+        return {camel_case(k): _plain(v, fields.get(k)) for k, v in value.items()}
+    if isinstance(value, list):
+        item_hint = get_args(hint)[0] if get_origin(hint) is list else None
+        return [_plain(v, item_hint) for v in value]
+    return value
+
+
+def _typed_fields(hint: Any) -> dict[str, Any] | None:
+    """A TypedDict's fields (NotRequired unwrapped), or None for anything else."""
+    if not (isinstance(hint, type) and issubclass(hint, dict) and hasattr(hint, "__total__")):
+        return None
+    return {k: _unwrap(v) for k, v in get_type_hints(hint).items()}
+
+
+def _unwrap(hint: Any) -> Any:
+    return get_args(hint)[0] if get_origin(hint) is NotRequired else hint
+
+
+def _refuse(component: str, error: ConfigError) -> InputPropertiesError:
+    """Problems as the component's arg paths: `omnia-agents:agents[0].name` -> `agents[0].name`."""
+    details: list[InputPropertyErrorDetails] = [
+        {"property_path": p.key.removeprefix(f"{PROJECT}:"), "reason": p.message}
+        for p in error.problems
+    ]
+    lines = [f"{d['property_path'] or '(args)'}: {d['reason']}" for d in details]
+    return InputPropertiesError(f"{component}: invalid args:\n" + "\n".join(lines), details)
+
+
+def session_agents_config(args: Mapping[str, Any]) -> StackConfig:
+    """SessionAgents args through the stack-file validation (raises InputPropertiesError)."""
+    raw = _plain(dict(args), SessionAgentsArgs)
+    context = raw.pop("kubeContext", None)
+    try:
+        return parse_config(raw, "SessionAgents", kube_context=context)
+    except ConfigError as err:
+        raise _refuse("SessionAgents", err) from None
+
+
+def redis_store_config(args: Mapping[str, Any]) -> tuple[RedisConfig, str | None]:
+    """RedisSessionStore args through the same RedisConfig model (raises InputPropertiesError)."""
+    raw = _plain(dict(args), RedisSessionStoreArgs)
+    context = raw.pop("kubeContext", None)
+    try:
+        return parse_redis(raw, "RedisSessionStore"), context
+    except ConfigError as err:
+        # Paths in the store's own args: `redis.sentinel` is `sentinel`, `redis` the whole.
+        bare = [
+            p._replace(key=p.key.removeprefix(f"{PROJECT}:redis").lstrip(".")) for p in err.problems
+        ]
+        raise _refuse("RedisSessionStore", ConfigError(err.source, bare)) from None

@@ -1,0 +1,221 @@
+"""The Bitnami Redis chart as this project runs it: values, redis.conf, Sentinel (pure).
+
+One rendering of the tuning: the chart's values and the config files the real-Redis and
+real-Sentinel tests start their processes with. Facts about the chart (defaults, keys,
+templates) cite bitnami/charts `bitnami/redis` at the pinned versions (../shared/bitnami-redis).
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from upstream.go_duration import parse_go_duration
+from upstream.kubernetes import MIB, memory_bytes
+
+if TYPE_CHECKING:  # the settings import this package: types only, no import cycle
+    from settings.models import RedisConfig
+
+RELEASE = "redis"  # the Helm release, and the prefix of every object the chart renders
+PORT = 6379
+# Bitnami publishes the chart only as OCI.
+DEFAULT_CHART = "oci://registry-1.docker.io/bitnamicharts/redis"
+CHART_REPLICA_COUNT = 3  # the chart's replica.replicaCount (both pinned values.yaml files)
+# Namespaces carrying this label may reach Redis; the chart's NetworkPolicy admits no one else.
+CLIENT_LABEL = "omnia-agents/redis-client"
+# An AOF after a rewrite is at most the dataset (RDB preamble); it grows to 2x before the next
+# rewrite (auto-aof-rewrite-percentage 100), and a rewrite writes a new base beside it: 3x.
+AOF_VOLUME_FACTOR = 3
+AUTH_SECRET = "redis-auth"
+AUTH_SECRET_KEY = "redis-password"
+PASSWORD_LENGTH = 40
+ROTATION_ANNOTATION = "omnia-agents/password-rotation"
+# pulumi-kubernetes reads each object's own await timeout from this annotation when the object
+# has no customTimeouts (provider/pkg/metadata TimeoutDuration); a Chart's customTimeouts do not
+# reach its children (pulumi/pulumi#9822). The chart puts `commonAnnotations` on "all deployed
+# objects" (its values.yaml).
+TIMEOUT_ANNOTATION = "pulumi.com/timeoutSeconds"
+# Durability, stated rather than inherited from chart defaults: every write goes to the AOF,
+# fsynced once a second, so a crash loses at most the last second. The crash test starts a
+# real redis-server with exactly these lines.
+PERSISTENCE = (("appendonly", "yes"), ("appendfsync", "everysec"), ("save", '""'))
+_KEEP_VOLUMES = {"enabled": True, "whenDeleted": "Retain", "whenScaled": "Retain"}
+# The memory limit is shared out (README: Sizing): maxmemory (default 60 %), replica output
+# buffers (hard 10 %, soft 5 % for 60 s instead of Redis's fixed 256mb/64mb, a quarter of a
+# 1Gi pod), and the rest for copy-on-write during an AOF rewrite and allocator overhead.
+REPLICA_BUFFER_HARD_PERCENT = 10
+REPLICA_BUFFER_SOFT_PERCENT = 5
+REPLICA_BUFFER_SOFT_SECONDS = 60
+# Sentinel runs one small process; its memory is a few MiB whatever the dataset.
+SENTINEL_RESOURCES = {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"memory": "128Mi"}}
+# Chart defaults the program leaves in place and the real-Sentinel tests reproduce.
+MASTER_SET = "mymaster"  # sentinel.masterSet
+QUORUM = 2  # sentinel.quorum
+PARALLEL_SYNCS = 1  # sentinel.parallelSyncs
+
+
+class Architecture(StrEnum):
+    """Bitnami Redis topologies (the chart's `architecture`)."""
+
+    STANDALONE = "standalone"
+    """One Redis pod."""
+    REPLICATION = "replication"
+    """A master and read replicas (with `sentinel`: automatic failover)."""
+
+
+class MaxmemoryPolicy(StrEnum):
+    """What Redis does at maxmemory: only policies that never evict a key without a TTL, such
+    as Omnia's global index set `promptkit:conversations:index` (docs: operating Redis)."""
+
+    VOLATILE_TTL = "volatile-ttl"
+    """Evict the sessions closest to expiry first (default)."""
+    VOLATILE_LRU = "volatile-lru"
+    """Evict the least recently used sessions first."""
+    VOLATILE_LFU = "volatile-lfu"
+    """Evict the least frequently used sessions first."""
+    NOEVICTION = "noeviction"
+    """Refuse writes instead: an outage rather than a lost conversation."""
+
+
+class SentinelSetting(NamedTuple):
+    directive: str  # in sentinel.conf: `sentinel <directive> <masterSet> <value>`
+    chart_key: str  # under `sentinel:` in the chart's values
+    value: int
+
+
+class ServerSettings(NamedTuple):
+    """What the Redis and Sentinel processes run with: the chart gets it, the tests start it."""
+
+    redis_conf: tuple[tuple[str, str], ...]
+    sentinel: tuple[SentinelSetting, ...]
+
+
+def _mb(size: int) -> str:
+    return f"{size // MIB}mb"
+
+
+def server_settings(config: RedisConfig) -> ServerSettings:
+    """One rendering of the tuning: the chart's commonConfiguration and sentinel values, and
+    the config files the real-Sentinel tests start redis-server and redis-sentinel with."""
+    limit = memory_bytes(config.resources.memory)
+    conf = [
+        *PERSISTENCE,
+        ("maxmemory", _mb(config.maxmemory_bytes)),
+        ("maxmemory-policy", config.maxmemory.policy),
+    ]
+    if config.architecture == Architecture.REPLICATION:
+        hard = limit * REPLICA_BUFFER_HARD_PERCENT // 100
+        soft = limit * REPLICA_BUFFER_SOFT_PERCENT // 100
+        buffers = f"replica {_mb(hard)} {_mb(soft)} {REPLICA_BUFFER_SOFT_SECONDS}"
+        conf.append(("client-output-buffer-limit", buffers))
+    if config.min_replicas_to_write:
+        # A master cut off from its replicas (frozen, partitioned) refuses writes instead of
+        # acknowledging what the failover will discard.
+        conf.append(("min-replicas-to-write", str(config.min_replicas_to_write)))
+        conf.append(("min-replicas-max-lag", str(config.failover.min_replicas_max_lag)))
+    sentinel: tuple[SentinelSetting, ...] = ()
+    if config.sentinel:
+        timing = config.failover
+        sentinel = (
+            SentinelSetting(
+                "down-after-milliseconds", "downAfterMilliseconds", timing.down_after_milliseconds
+            ),
+            SentinelSetting("failover-timeout", "failoverTimeout", timing.failover_timeout),
+        )
+    return ServerSettings(tuple(conf), sentinel)
+
+
+def conf_text(lines: tuple[tuple[str, str], ...]) -> str:
+    return "".join(f"{key} {value}\n" for key, value in lines)
+
+
+def redis_conf(config: RedisConfig) -> str:
+    """The chart's `commonConfiguration`: redis.conf lines."""
+    return conf_text(server_settings(config).redis_conf)
+
+
+def resources(config: RedisConfig) -> dict[str, Any]:
+    """Memory request = limit: the node reserves all Redis may use and never takes it back."""
+    wanted = config.resources
+    limits = {"memory": wanted.memory}
+    if wanted.cpu_limit:
+        limits["cpu"] = wanted.cpu_limit
+    return {"requests": {"cpu": wanted.cpu, "memory": wanted.memory}, "limits": limits}
+
+
+def ready_timeout_seconds(config: RedisConfig) -> int:
+    return math.ceil(parse_go_duration(config.ready_timeout) / 1_000_000_000)
+
+
+def chart_values(config: RedisConfig) -> dict[str, Any]:
+    """Plain values only: Chart v4 renders in preview and must not see unknown Outputs."""
+    settings = server_settings(config)
+    pods: dict[str, Any] = {
+        "persistence": {"enabled": True, "size": config.volume_size},
+        # Volumes outlive the release: uninstalling (or scaling down) never deletes data.
+        "persistentVolumeClaimRetentionPolicy": dict(_KEEP_VOLUMES),
+        # The chart's preset (`nano`: 192Mi) is what runs unless told otherwise. Both roles get
+        # it: under Sentinel every Redis container reads `replica.resources` (chart template
+        # sentinel/statefulset.yaml), and any of them may become the master.
+        "resourcesPreset": "none",
+        "resources": resources(config),
+    }
+    if config.password_rotation:
+        # The chart does not watch an existing Secret: a new annotation restarts the pods
+        # so they read the rotated password.
+        pods["podAnnotations"] = {ROTATION_ANNOTATION: config.password_rotation}
+    values: dict[str, Any] = {
+        "architecture": config.architecture,
+        "auth": {
+            "enabled": True,
+            # A fixed Secret, not the chart's own: its `lookup` re-generates on every render.
+            "existingSecret": AUTH_SECRET,
+            "existingSecretPasswordKey": AUTH_SECRET_KEY,
+        },
+        "commonConfiguration": conf_text(settings.redis_conf),
+        "master": copy.deepcopy(pods),
+        "networkPolicy": {
+            "enabled": True,
+            "allowExternal": False,
+            "ingressNSMatchLabels": {CLIENT_LABEL: "true"},
+        },
+    }
+    if config.architecture == Architecture.REPLICATION:
+        values["replica"] = copy.deepcopy(pods)
+        if config.replicas is not None:
+            values["replica"]["replicaCount"] = config.replicas
+    if config.sentinel:
+        # masterService keeps `<release>-master` on the current master: a kubectl sidecar
+        # relabels the pods through the Kubernetes API, hence the ServiceAccount, its token
+        # and RBAC (the chart refuses to render masterService without all three).
+        values["sentinel"] = {
+            "enabled": True,
+            "masterService": {"enabled": True},
+            "persistentVolumeClaimRetentionPolicy": dict(_KEEP_VOLUMES),
+            **{s.chart_key: s.value for s in settings.sentinel},
+            "resourcesPreset": "none",
+            "resources": copy.deepcopy(SENTINEL_RESOURCES),
+        }
+        values["replica"]["automountServiceAccountToken"] = True
+        values["rbac"] = {"create": True}
+        values["serviceAccount"] = {"create": True}
+    # Every rendered object waits for readiness at most this long during `pulumi up`.
+    values["commonAnnotations"] = {TIMEOUT_ANNOTATION: str(ready_timeout_seconds(config))}
+    images = config.images
+    overrides = (
+        ("redis", images.redis if images else None),
+        ("sentinel", images.sentinel if images else None),
+        ("kubectl", images.kubectl if images else None),
+    )
+    for role, image in overrides:
+        if image is None or not image.model_dump(exclude_none=True):
+            continue
+        if role != "redis" and not config.sentinel:
+            continue  # only Sentinel mode runs the sentinel and kubectl images
+        target = values if role == "redis" else values.setdefault(role, {})
+        target["image"] = image.model_dump(exclude_none=True)
+        # The chart refuses images other than its own unless told otherwise.
+        values["global"] = {"security": {"allowInsecureImages": True}}
+    return values

@@ -1,0 +1,15 @@
+"""The URL Omnia's runtime reads (go-redis `ParseURL`, ../shared/go-redis-url) and its host."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+
+def master_host(release: str, namespace: str) -> str:
+    """The write Service: `<release>-master` in standalone, replication and Sentinel modes."""
+    return f"{release}-master.{namespace}.svc"
+
+
+def redis_url(password: str, host: str, port: int) -> str:
+    """Percent-encode the password: `# ? / % [ ]` break go-redis's and redis-py's URL parsers."""
+    return f"redis://:{quote(password, safe='')}@{host}:{port}"
