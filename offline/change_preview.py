@@ -84,7 +84,7 @@ def replace_reason(plan: Plan, resource: Registration, paths: list[str]) -> str 
 
 
 def compare(old: Plan, new: Plan) -> list[dict[str, Any]]:
-    """One entry per resource: `{type, name, op, paths?, reason?, refused?}`.
+    """One entry per resource: `{type, name, urn, op, paths?, reason?, refused?}`.
 
     apiVersion/kind are part of a Kubernetes resource's type token (`kubernetes:<apiVersion>:
     <kind>`, the SDK's CustomResource), so changing them changes the URN: a delete and a create.
@@ -93,7 +93,7 @@ def compare(old: Plan, new: Plan) -> list[dict[str, Any]]:
     after = {r.urn for r in new.resources}
     changes: list[dict[str, Any]] = []
     for resource in new.resources:
-        entry: dict[str, Any] = {"type": resource.type, "name": resource.name}
+        entry: dict[str, Any] = {"type": resource.type, "name": resource.name, "urn": resource.urn}
         previous = before.get(resource.urn)
         if previous is None:
             changes.append({**entry, "op": "create"})
@@ -140,7 +140,7 @@ def compare(old: Plan, new: Plan) -> list[dict[str, Any]]:
     for resource in reversed(old.resources):  # deletes run dependents first
         if resource.urn in after:
             continue
-        entry = {"type": resource.type, "name": resource.name, "op": "delete"}
+        entry = {"type": resource.type, "name": resource.name, "urn": resource.urn, "op": "delete"}
         if resource.retain_on_delete:
             entry["reason"] = "retainOnDelete: removed from the stack, left in the cluster"
         # pulumi pkg/resource/deploy/step.go DeleteStep.Apply: "Refuse to delete protected

@@ -8,13 +8,9 @@ the change preview instead: what `pulumi up` would do to go from the old stack f
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
 from pathlib import Path
-from typing import Any
-
-import yaml
 
 from components.cluster import INSTALL_HINT, NAMESPACE_HINT
 from offline.harness import Cluster, NotInClusterError, Plan
@@ -27,6 +23,7 @@ from offline.inputs import (
     stack_name_of,
 )
 from offline.program import run_plan
+from offline.report import render_changes, render_plan
 from settings.errors import ConfigError, CrdMismatch
 from upstream.kubernetes import CRD
 
@@ -34,7 +31,6 @@ CRD_NOTE = (
     "plan: no --crd or cluster crd given: the AgentRuntime CRD read is answered as present "
     "and agents are not judged against it"
 )
-_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
 def missing_lines(where: str, err: NotInClusterError) -> list[str]:
@@ -61,6 +57,9 @@ def main(argv: list[str] | None = None) -> int:
         type=Path,
         metavar="OLD_STACK_FILE",
         help="print the change preview from this stack file instead (refused steps: exit 1)",
+    )
+    parser.add_argument(
+        "--all", action="store_true", help="with --from: list unchanged resources too (YAML)"
     )
     args = parser.parse_args(argv)
     if args.stack is None and args.stack_file is None:
@@ -94,10 +93,10 @@ def main(argv: list[str] | None = None) -> int:
         from offline.change_preview import compare, refused
 
         changes = compare(old, plan)
-        _print(changes, args.format)
+        print(render_changes(changes, args.format, show_same=args.all), end="")
         stops = [f"refused: {c['type']} {c['name']}: {c['refused']}" for c in refused(changes)]
         return _fail(stops, 1) if stops else 0
-    _print(plan.items(args.show_secrets), args.format)
+    print(render_plan(plan.items(args.show_secrets), args.format), end="")
     return 0
 
 
@@ -130,14 +129,6 @@ def _planned(
         return None, _fail(missing_lines(where, err), 1)
     finally:
         logging.getLogger().removeHandler(warnings)
-
-
-def _print(items: list[dict[str, Any]], format_: str) -> None:
-    if format_ == "json":
-        print(json.dumps(items, indent=2))
-    else:
-        text = yaml.dump_all(items, Dumper=_DUMPER, sort_keys=False, allow_unicode=True)
-        print(text, end="")
 
 
 def _fail(lines: list[str], code: int) -> int:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import graphlib
 import hashlib
 import json
 import random
@@ -129,15 +130,17 @@ class Plan:
         return [render(r.inputs, show_secrets=True) for r in self.find(AGENT_RUNTIME)]
 
     def items(self, show_secrets: bool = False) -> list[dict[str, Any]]:
-        """Reads first as `{type, name, read: id}`; then `{type, name, inputs}`, plus `options`
-        where protect, retainOnDelete or dependsOn are set."""
+        """Reads first as `{type, name, urn, read: id}`; then `{type, name, urn, inputs}`, plus
+        `options` where protect, retainOnDelete or dependsOn are set. The URN is what
+        `pulumi stack export` lists for the same resource."""
         urns = [r.urn for r in self.resources] + [r.urn for r in self.reads]
         tails = {u: u.rsplit("$", 1)[-1].split("::", 3)[-1] for u in urns}
         items: list[dict[str, Any]] = [
-            {"type": r.type, "name": r.name, "read": r.id} for r in self.reads
+            {"type": r.type, "name": r.name, "urn": r.urn, "read": r.id} for r in self.reads
         ]
         for r in self.resources:
-            item = {"type": r.type, "name": r.name, "inputs": render(r.inputs, show_secrets)}
+            inputs = render(r.inputs, show_secrets)
+            item = {"type": r.type, "name": r.name, "urn": r.urn, "inputs": inputs}
             options: dict[str, Any] = {"protect": True} if r.protect else {}
             if r.retain_on_delete:
                 options["retainOnDelete"] = True
@@ -164,23 +167,31 @@ def render(value: Any, show_secrets: bool = False) -> Any:
     return value
 
 
+def _needs(resource: Registration) -> set[str]:
+    """URNs a resource waits for: its parent, its dependencies, and the provider(s) it (or, for
+    a component, its children) is managed by; provider references are `<urn>::<id>`."""
+    providers = [resource.provider, *resource.providers.values()]
+    return {
+        resource.parent,
+        *resource.dependencies,
+        *(p.rsplit("::", 1)[0] for p in providers if p),
+    }
+
+
 def apply_order(resources: list[Registration]) -> list[Registration]:
-    """Parents and dependencies first, ties by name: registration itself arrives in any order."""
+    """Parents, providers and dependencies first, ties by name (registration itself arrives in
+    any order); the stdlib's topological sort, one ready batch at a time."""
     by_urn = {r.urn: r for r in resources}
-    waits = {r.urn: {u for u in (r.parent, *r.dependencies) if u in by_urn} for r in resources}
+    graph = graphlib.TopologicalSorter({r.urn: _needs(r) & by_urn.keys() for r in resources})
+    try:
+        graph.prepare()
+    except graphlib.CycleError as err:
+        raise RuntimeError("dependency cycle among: " + ", ".join(err.args[1])) from None
     ordered: list[Registration] = []
-    while waits:
-        ready = sorted(
-            (by_urn[u] for u, w in waits.items() if not w), key=lambda r: (r.name, r.type)
-        )
-        if not ready:
-            raise RuntimeError("dependency cycle among: " + ", ".join(sorted(waits)))
-        for r in ready:
-            ordered.append(r)
-            del waits[r.urn]
-        done = {r.urn for r in ready}
-        for w in waits.values():
-            w -= done
+    while graph.is_active():
+        ready = sorted((by_urn[u] for u in graph.get_ready()), key=lambda r: (r.name, r.type))
+        ordered += ready
+        graph.done(*(r.urn for r in ready))
     return ordered
 
 

@@ -7,6 +7,7 @@ doubles): the package must register what the program registers for the same sett
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Iterator
 from typing import Any, get_type_hints
@@ -41,10 +42,17 @@ def provider() -> ComponentProvider:
     return ComponentProvider(package.COMPONENTS, package.PACKAGE, None, package.VERSION)
 
 
+# Inferred once, when the module is collected, before any test has run: the SDK reads
+# docstrings with `ast.parse`, which CPython 3.11.7 can fail with a spurious "AST constructor
+# recursion depth mismatch" SystemError once other tests have run in the process
+# (python/cpython#106905, fixed in 3.11.8); the SDK swallows it and drops the description, so
+# a schema inferred later would depend on which tests ran first.
+_SCHEMA: dict[str, Any] = json.loads(provider().schema or "{}")
+
+
 @pytest.fixture(scope="module")
 def schema() -> dict[str, Any]:
-    found: dict[str, Any] = json.loads(provider().schema or "{}")
-    return found
+    return copy.deepcopy(_SCHEMA)
 
 
 # ---- args and models in step --------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,7 @@ import pytest
 import yaml
 
 from offline import cli, harness
-from offline.change_preview import compare, replace_reason
+from offline.change_preview import OPS, compare, replace_reason
 from offline.harness import Registration
 from offline.inputs import stack_file_for
 from offline.program import run_plan
@@ -38,7 +39,9 @@ def preview(new: Path, capsys) -> tuple[int, dict[tuple[str, str], dict[str, Any
     stops = [f"refused: {e['type']} {e['name']}: {e['refused']}" for e in entries if "refused" in e]
     said = [line for line in err.splitlines() if not line.startswith("warning: ")]
     assert said == [cli.CRD_NOTE, *stops]  # each refusal said on stderr too
-    assert all(set(e) <= {"type", "name", "op", "paths", "reason", "refused"} for e in entries)
+    assert all(
+        set(e) <= {"type", "name", "urn", "op", "paths", "reason", "refused"} for e in entries
+    )
     assert {e["op"] for e in entries} <= {"create", "update", "replace", "delete", "same"}
     return code, {(e["type"], e["name"]): e for e in entries}
 
@@ -237,3 +240,26 @@ def test_a_new_api_version_is_a_delete_and_a_create(prod_plan) -> None:
         assert ops[(old_type, r.name)] == "delete"
         assert ops[(new_type, r.name)] == "create"
     assert {op for (t, _), op in ops.items() if t not in (old_type, new_type)} == {"same"}
+
+
+def test_yaml_lists_changes_only_and_counts_them_by_op(write_stack, capsys) -> None:
+    """For people: unchanged resources only with --all; the last document counts every op."""
+    raw = stack_config("prod")
+    raw["redis"]["passwordRotation"] = raw["redis"]["passwordRotation"] + "-rotated"
+    new = write_stack(raw, name="prod")
+    _, entries = preview(new, capsys)
+    ops = Counter(e["op"] for e in entries.values())
+    assert ops["same"] > 0 and ops["replace"] == 1
+    for extra, shown in (([], len(entries) - ops["same"]), (["--all"], len(entries))):
+        assert cli.main(["prod", "--stack-file", str(new), "--from", str(PROD), *extra]) == 0
+        *items, last = yaml.safe_load_all(capsys.readouterr().out)
+        assert len(items) == shown
+        assert all("urn" not in i for i in items)
+        assert last == {"summary": {"by op": {op: ops[op] for op in OPS if ops[op]}}}
+    assert list(last["summary"]["by op"]) == ["update", "replace", "same"]
+
+
+def test_an_unchanged_file_says_so_in_one_summary(capsys) -> None:
+    assert cli.main(["prod", "--stack-file", str(PROD), "--from", str(PROD)]) == 0
+    (only,) = yaml.safe_load_all(capsys.readouterr().out)
+    assert only == {"summary": {"by op": {"same": len(run_plan(PROD).resources)}}}

@@ -1,34 +1,93 @@
-"""`python plan.py` as users run it: a YAML stream or a JSON array of {type, name, inputs}."""
+"""`python plan.py` as users run it: a JSON array of {type, name, urn, inputs} for programs, a
+YAML stream for people (no URNs, no empty inputs, block scalars, a summary last)."""
 
 from __future__ import annotations
 
 import json
 import subprocess
 import sys
+from collections import Counter
+from pathlib import Path
 
 import pytest
 import yaml
 
 from offline import cli
-from offline.inputs import ROOT
+from offline.inputs import ROOT, stack_file_for
+from offline.program import run_plan
 from tests.support.stacks import stack_config
 
 
 def test_yaml_stream_and_json_array_carry_the_same_items(capsys) -> None:
     assert cli.main(["prod"]) == 0
-    stream = list(yaml.safe_load_all(capsys.readouterr().out))
+    text = capsys.readouterr().out
+    *stream, last = yaml.safe_load_all(text)
     assert cli.main(["prod", "--format", "json"]) == 0
     array = json.loads(capsys.readouterr().out)
-    assert stream == array
+    # YAML for people: the same items without URNs and without empty inputs (components).
+    people = [
+        {k: v for k, v in i.items() if k != "urn" and not (k == "inputs" and v == {})}
+        for i in array
+    ]
+    assert stream == people
+    assert any(i.get("inputs") == {} for i in array) and "inputs: {}" not in text
     reads = [i for i in array if "read" in i]  # objects read from the cluster come first
     assert array[: len(reads)] == reads
-    assert all(list(item) == ["type", "name", "read"] for item in reads)
-    assert all(list(item)[:3] == ["type", "name", "inputs"] for item in array[len(reads) :])
-    assert {k for item in array for k in item} == {"type", "name", "inputs", "options", "read"}
+    assert all(list(item) == ["type", "name", "urn", "read"] for item in reads)
+    assert all(list(item)[:4] == ["type", "name", "urn", "inputs"] for item in array[len(reads) :])
+    assert {k for item in array for k in item} == {
+        "type", "name", "urn", "inputs", "options", "read"
+    }  # fmt: skip
     raw = stack_config("prod")
     assert sorted(i["name"] for i in array if i["type"].endswith(":AgentRuntime")) == sorted(
         f"{a['namespace']}.{a['name']}" for a in raw["agents"]
     )
+    # The last document sums the plan up: what it reads, and what it registers by type.
+    made = [i for i in array if "read" not in i]
+    assert last["summary"]["reads"] == len(reads)
+    assert last["summary"]["resources"] == len(made)
+    assert last["summary"]["by type"] == dict(Counter(i["type"] for i in made))
+    assert last["summary"]["by type"]["kubernetes:omnia.altairalabs.ai/v1alpha1:AgentRuntime"] == (
+        len(raw["agents"])
+    )
+
+
+def test_multi_line_values_print_as_block_scalars(capsys) -> None:
+    """redis.conf reads as redis.conf: one line per directive, not one quoted string."""
+    assert cli.main(["prod"]) == 0
+    text = capsys.readouterr().out
+    chart = next(d for d in yaml.safe_load_all(text) if d.get("name") == "redis" and "inputs" in d)
+    conf = chart["inputs"]["values"]["commonConfiguration"]
+    assert conf.count("\n") >= 5
+    block = ["    commonConfiguration: |", *(f"      {line}" for line in conf.splitlines())]
+    assert "\n".join(block) in text
+
+
+def test_providers_parents_and_dependencies_come_first(capsys) -> None:
+    assert cli.main(["prod", "--format", "json"]) == 0
+    array = json.loads(capsys.readouterr().out)
+    made = [i for i in array if "read" not in i]
+    seen: set[str] = set()
+    plan = {r.urn: r for r in run_plan(stack_file_for("prod")).resources}
+    for item in made:
+        resource = plan[item["urn"]]
+        provider = resource.provider.rsplit("::", 1)[0]
+        for needed in (resource.parent, provider, *resource.dependencies):
+            assert needed in seen or needed not in plan, (item["name"], needed)
+        seen.add(item["urn"])
+    first_user = next(i for i, r in enumerate(made) if plan[r["urn"]].provider)
+    provider_at = next(i for i, r in enumerate(made) if r["type"] == "pulumi:providers:kubernetes")
+    assert provider_at < first_user
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_every_urn_is_the_one_existing_stacks_have(stack, capsys) -> None:
+    """A renamed resource or type token is a delete and a create in a live stack: the URNs are
+    pinned as the program registered them before the layout moved (tests/offline/urns)."""
+    assert cli.main([stack, "--format", "json"]) == 0
+    urns = sorted(i["urn"] for i in json.loads(capsys.readouterr().out))
+    pinned = (Path(__file__).parent / "urns" / f"{stack}.txt").read_text(encoding="utf-8")
+    assert urns == sorted(pinned.split())
 
 
 def test_dev_plan_as_a_process_shows_a_memory_session() -> None:
