@@ -252,6 +252,24 @@ class PlanMocks(pulumi.runtime.Mocks):
 _THREAD_LOOPS: set[asyncio.AbstractEventLoop] = set()
 
 
+def _quiet_unretrieved(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    """A run that failed part-way leaves futures holding the exception the caller already got
+    (run_program raised it). asyncio would log each again, traceback and all, whenever the
+    garbage collector finds it: in the middle of unrelated work, even inside `ast.parse`, where
+    formatting the traceback re-enters the parser and CPython 3.11.7 fails that outer parse
+    with "AST constructor recursion depth mismatch" (python/cpython#106905). Those are dropped;
+    anything else goes to asyncio's default handler."""
+    if str(context.get("message", "")).endswith("exception was never retrieved"):
+        return
+    loop.default_exception_handler(context)
+
+
+def _own(loop: asyncio.AbstractEventLoop) -> asyncio.AbstractEventLoop:
+    if loop.get_exception_handler() is not _quiet_unretrieved:
+        loop.set_exception_handler(_quiet_unretrieved)
+    return loop
+
+
 @atexit.register
 def _close_thread_loops() -> None:
     for loop in _THREAD_LOOPS:
@@ -273,7 +291,7 @@ class RecordingMonitor(MockMonitor):
         call.inputs = None
         call.reading = False
         response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
-        _THREAD_LOOPS.add(_ensure_event_loop())  # type: ignore[no-untyped-call]
+        _THREAD_LOOPS.add(_own(_ensure_event_loop()))  # type: ignore[no-untyped-call]
         if request.type != "pulumi:pulumi:Stack":
             self.plan.resources.append(
                 Registration(
@@ -300,7 +318,7 @@ class RecordingMonitor(MockMonitor):
             response = super().ReadResource(request)  # type: ignore[no-untyped-call]
         finally:
             call.reading = False
-        _THREAD_LOOPS.add(_ensure_event_loop())  # type: ignore[no-untyped-call]
+        _THREAD_LOOPS.add(_own(_ensure_event_loop()))  # type: ignore[no-untyped-call]
         self.plan.reads.append(
             Read(
                 type=request.type,
@@ -346,6 +364,7 @@ def run_program(
     )
     settings.ROOT.set(None)  # run_in_stack registers the Stack itself, as `pulumi up` does
     settings.SETTINGS.outputs.clear()
+    _own(_ensure_event_loop())  # type: ignore[no-untyped-call]
     _sync_await(run_in_stack(program))
     plan.resources = apply_order(plan.resources)
     plan.reads.sort(key=lambda r: (r.name, r.type))

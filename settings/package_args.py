@@ -89,7 +89,7 @@ class RedisArgs(TypedDict):
     namespace: NotRequired[str]
     """Namespace created for Redis (default `redis`)."""
     chart: NotRequired[str]
-    """Chart source: an `oci://` reference or a local `.tgz` (default Bitnami's OCI)."""
+    """Chart source: an `oci://` reference or a local `.tgz` (default oci://registry-1.docker.io/bitnamicharts/redis)."""
     images: NotRequired[ImagesArgs]
     """Image overrides (Bitnami's versioned images moved to bitnamilegacy)."""
     architecture: NotRequired[Architecture]

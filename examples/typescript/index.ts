@@ -1,6 +1,7 @@
 // omnia-agents from TypeScript. In this folder, once:
-//   pulumi package add https://github.com/<your-org>/omnia-agents/package@v0.1.0
-// (it generates the SDK under sdks/ and adds it to package.json), then npm install, pulumi up.
+//   pulumi package add ../../package     (or github.com/your-org/omnia-agents/package@v0.1.0)
+// It generates the SDK under sdks/omnia-agents, which package.json names; then npm install and
+// pulumi up.
 import * as omnia from "@pulumi/omnia-agents";
 
 const args: omnia.SessionAgentsArgs = {

@@ -7,26 +7,26 @@ doubles): the package must register what the program registers for the same sett
 
 from __future__ import annotations
 
-import copy
 import json
 from collections.abc import Iterator
 from typing import Any, get_type_hints
 
 import pulumi
 import pytest
+import yaml
 from pulumi.errors import InputPropertiesError
-from pulumi.provider.experimental.component import ComponentProvider
 from pulumi.provider.experimental.util import camel_case
 from pulumi.provider.server import ComponentInitError
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 from pydantic import BaseModel
 
-from components import package
 from offline import harness
 from offline.harness import run_program
 from offline.inputs import ROOT, stack_file_for
 from offline.program import run_plan
-from settings import errors, models, package_args
+from settings import errors, models
+from tests.support import package_schema
+from tests.support.package_schema import PAIRS, provider
 from tests.support.plugins import served
 from tests.support.stacks import stack_config
 
@@ -38,37 +38,12 @@ NOT_IN_PACKAGE = {
 }
 
 
-def provider() -> ComponentProvider:
-    return ComponentProvider(package.COMPONENTS, package.PACKAGE, None, package.VERSION)
-
-
-# Inferred once, when the module is collected, before any test has run: the SDK reads
-# docstrings with `ast.parse`, which CPython 3.11.7 can fail with a spurious "AST constructor
-# recursion depth mismatch" SystemError once other tests have run in the process
-# (python/cpython#106905, fixed in 3.11.8); the SDK swallows it and drops the description, so
-# a schema inferred later would depend on which tests ran first.
-_SCHEMA: dict[str, Any] = json.loads(provider().schema or "{}")
-
-
 @pytest.fixture(scope="module")
 def schema() -> dict[str, Any]:
-    return copy.deepcopy(_SCHEMA)
+    return package_schema.schema()
 
 
 # ---- args and models in step --------------------------------------------------------------
-
-PAIRS = [
-    (package_args.SessionAgentsArgs, models.StackConfig),
-    (package_args.SessionArgs, models.SessionConfig),
-    (package_args.SessionOverrideArgs, models.SessionOverride),
-    (package_args.AgentArgs, models.AgentConfig),
-    (package_args.RedisArgs, models.RedisConfig),
-    (package_args.ImagesArgs, models.ImagesConfig),
-    (package_args.ImageArgs, models.ImageConfig),
-    (package_args.ResourcesArgs, models.ResourcesConfig),
-    (package_args.MaxmemoryArgs, models.MaxmemoryConfig),
-    (package_args.FailoverArgs, models.FailoverConfig),
-]
 
 
 def _schema_names(typed: type) -> set[str]:
@@ -425,6 +400,31 @@ def test_the_typescript_example_s_inputs_fit_the_schema(schema) -> None:
     # ...and the package builds it.
     built = _construct("SessionAgents", "agents", args, "prod")
     assert len(built.find(harness.AGENT_RUNTIME)) == len(args["agents"])
+
+
+def test_the_typescript_project_is_what_pulumi_package_add_leaves(schema) -> None:
+    """The example is a complete project: `pulumi package add ../../package` records the local
+    path in Pulumi.yaml (pulumi/pulumi pkg/cmd/pulumi/packagecmd/package_add.go, short form
+    for a package without parameters) and links the generated SDK as `@pulumi/<name>` from
+    `file:sdks/<name>` (sdk/nodejs/cmd/pulumi-language-nodejs Link, sdk/nodejs/npm/manager.go);
+    `pulumi up` compiles index.ts with its tsconfig."""
+    project = ROOT / "examples" / "typescript"
+    name = schema["name"]
+    manifest = yaml.safe_load((project / "Pulumi.yaml").read_text())
+    source = manifest["packages"][name]
+    assert (project / source / "PulumiPlugin.yaml").is_file()
+    assert (project / source).resolve() == ROOT / "package"
+    package_json = json.loads((project / "package.json").read_text())
+    assert package_json["dependencies"][f"@pulumi/{name}"] == f"file:sdks/{name}"
+    assert package_json["main"] == "index.ts"
+    assert "typescript" in package_json["devDependencies"]
+    tsconfig = json.loads((project / "tsconfig.json").read_text())
+    assert tsconfig["files"] == ["index.ts"] and tsconfig["compilerOptions"]["strict"] is True
+    index = (project / "index.ts").read_text()
+    assert f'from "@pulumi/{name}"' in index
+    # The YAML program records the same local source.
+    program = yaml.safe_load((ROOT / "examples" / "yaml" / "Pulumi.yaml").read_text())
+    assert (ROOT / "examples" / "yaml" / program["packages"][name]).resolve() == ROOT / "package"
 
 
 def test_the_schema_check_itself_catches_a_misspelt_key(schema) -> None:
