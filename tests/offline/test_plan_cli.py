@@ -3,7 +3,9 @@ YAML stream for people (no URNs, no empty inputs, block scalars, a summary last)
 
 from __future__ import annotations
 
+import gc
 import json
+import logging
 import subprocess
 import sys
 from collections import Counter
@@ -12,10 +14,13 @@ from pathlib import Path
 import pytest
 import yaml
 
-from offline import cli
+from offline import cli, harness
 from offline.inputs import ROOT, stack_file_for
 from offline.program import run_plan
+from settings.errors import CrdMismatch
+from tests.support.shared import crd_path
 from tests.support.stacks import stack_config
+from upstream.agent_runtime import CRD_NAME
 
 
 def test_yaml_stream_and_json_array_carry_the_same_items(capsys) -> None:
@@ -110,3 +115,18 @@ def test_no_stack_given_is_a_usage_error(capsys) -> None:
         cli.main([])
     assert exit_.value.code == 2
     assert "give a STACK or --stack-file PATH" in capsys.readouterr().err
+
+
+def test_a_failed_run_leaves_nothing_for_asyncio_to_log_later(caplog) -> None:
+    """A run that fails part-way leaves futures holding the error the caller already has; left
+    to asyncio, the garbage collector would log each again with its traceback in the middle of
+    later work (and re-enter ast.parse there: python/cpython#106905)."""
+    beta16 = ROOT / "examples" / "stacks" / "Pulumi.first-beta16.yaml"
+    crd = yaml.safe_load(crd_path("v0.9.0-beta.17").read_text(encoding="utf-8"))
+    cluster = harness.Cluster(crds={CRD_NAME: crd})
+    with caplog.at_level(logging.ERROR, logger="asyncio"):
+        for _ in range(3):
+            with pytest.raises(CrdMismatch):
+                run_plan(beta16, cluster=cluster)
+        gc.collect()
+    assert [r.getMessage() for r in caplog.records if r.name == "asyncio"] == []
