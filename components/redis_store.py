@@ -18,6 +18,7 @@ from upstream.redis_chart import (
     chart_values,
 )
 from upstream.redis_url import master_host, redis_url
+from upstream.redis_volumes import GUARD_SUFFIX, data_keepers
 
 if TYPE_CHECKING:
     from components.cluster import Cluster
@@ -31,9 +32,11 @@ class RedisStore(pulumi.ComponentResource):
     the engine refuses to replace a protected resource (pulumi pkg/resource/deploy/
     step_generator.go: `new.Protect && old.Protect`) and hands `protect` down to a
     component's children, so a protected chart would block every upgrade that renames,
-    drops or must replace one of its objects.
+    drops or must replace one of its objects. The one protected resource besides it, the
+    data guard, holds nothing: it stands for the StatefulSet whose claims hold the sessions.
     """
 
+    data_guard: random.RandomId
     namespace: k8s.core.v1.Namespace
     password: random.RandomPassword
     auth_secret: k8s.core.v1.Secret
@@ -59,6 +62,25 @@ class RedisStore(pulumi.ComponentResource):
         def child(*needs: pulumi.Input[pulumi.Resource]) -> pulumi.ResourceOptions:
             return pulumi.ResourceOptions(parent=self, depends_on=list(needs))
 
+        # The engine's own refusal of what would lose the sessions: keyed on the StatefulSet
+        # that holds them (upstream/redis_volumes.py) and always protected, whatever
+        # `protect` says, so a change that deletes, replaces or moves that StatefulSet makes
+        # the engine replace this protected resource, which it refuses: `pulumi preview`
+        # fails, and `up` stops at this step. Everything of Redis waits for it, so `up`
+        # changes nothing before. Escape hatch (docs/runbooks.md): `pulumi state unprotect`.
+        self.data_guard = random.RandomId(
+            f"{name}{GUARD_SUFFIX}",
+            byte_length=4,
+            keepers=data_keepers(
+                release=name,
+                namespace=config.namespace,
+                sentinel=config.sentinel,
+                volume_size=config.volume_size,
+            ),
+            opts=pulumi.ResourceOptions(
+                parent=self, depends_on=[cluster.agents_ready], protect=True
+            ),
+        )
         # Nothing is created before the cluster is known to run the operator and to keep every
         # agent as the stack writes it (the served CRD's verdict).
         self.namespace = k8s.core.v1.Namespace(
@@ -66,7 +88,7 @@ class RedisStore(pulumi.ComponentResource):
             metadata={"name": config.namespace},
             opts=pulumi.ResourceOptions(
                 parent=self,
-                depends_on=[cluster.agents_ready],
+                depends_on=[cluster.agents_ready, self.data_guard],
                 protect=config.protect,
                 # Deleting a Namespace deletes its PVCs, whatever the StatefulSets'
                 # persistentVolumeClaimRetentionPolicy says: destroy leaves it in the cluster.
@@ -78,7 +100,7 @@ class RedisStore(pulumi.ComponentResource):
             length=PASSWORD_LENGTH,
             special=False,
             keepers={"rotation": config.password_rotation or ""},
-            opts=child(cluster.agents_ready),
+            opts=child(cluster.agents_ready, self.data_guard),
         )
         self.auth_secret = k8s.core.v1.Secret(
             f"{name}-auth",

@@ -3,21 +3,35 @@
 Both plans come from the same mock harness (same stack name, so the same stand-in password
 unless its keepers change). Resources are matched by URN, as the engine matches them; each kind
 this program uses is diffed by the rules its provider and the engine apply, cited per rule.
-What the engine would refuse (replacing or deleting a protected resource) is reported, and
-`plan.py --from` exits 1 for it.
+With `--render`, a Helm Chart's children are in both plans (offline/helm.py) and are diffed the
+same way. What the engine would refuse (replacing or deleting a protected resource) is reported,
+and so is what the program refuses on top of it: deleting, replacing or moving the StatefulSet
+whose claims hold the sessions (upstream/redis_volumes.py). `plan.py --from` exits 1 for either.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
-from offline.harness import PASSWORD, Plan, Registration, render
+from offline.harness import Plan, Registration, render
+from upstream.chart_versions import change_notes
 from upstream.kubernetes import HELM_CHART_V4 as CHART_TYPE
 from upstream.kubernetes import PROVIDER as PROVIDER_TYPE
-from upstream.kubernetes import SECRET as SECRET_TYPE
+from upstream.kubernetes_diff import delete_before_replace, force_new_paths, kind_of, replace_keys
+from upstream.redis_volumes import GUARD_SUFFIX, RUNBOOK, claim_size, claims, holds_sessions
 
-PASSWORD_TYPE = PASSWORD
 OPS = ("create", "update", "replace", "delete", "same")
+_RANDOM = "random:"
+PROTECTED_REPLACE = "cannot replace a protected resource (protect: true)"
+PROTECTED_DELETE = "cannot delete a protected resource (protect: true)"
+# Where docs/runbooks.md says how to make each refused change by hand.
+RUNBOOKS = {
+    "volumeSize": f"{RUNBOOK}#growing-the-redis-volumes",
+    "namespace": f"{RUNBOOK}#moving-redis-to-another-namespace",
+    "statefulSet": f"{RUNBOOK}#turning-sentinel-on-or-off",
+    "other": f"{RUNBOOK}#replacing-the-statefulset-that-holds-the-sessions",
+}
 
 
 def changed_paths(old: Any, new: Any, prefix: str = "") -> list[str]:
@@ -40,51 +54,46 @@ def changed_paths(old: Any, new: Any, prefix: str = "") -> list[str]:
     return [] if old == new else [prefix or "(inputs)"]
 
 
-def _under(path: str, prefixes: tuple[str, ...]) -> bool:
-    return any(path == p or path.startswith((f"{p}.", f"{p}[")) for p in prefixes)
-
-
-def _mutable_secrets(plan: Plan, resource: Registration) -> bool:
-    """Whether the provider managing this resource was configured with enableSecretMutable."""
+def _provider_flag(plan: Plan, resource: Registration, flag: str) -> bool:
+    """Whether the provider managing this resource was configured with `flag` (true)."""
     urn = resource.provider.rsplit("::", 1)[0] if resource.provider else ""
     for candidate in plan.resources:
         if candidate.urn == urn:
-            return str(candidate.inputs.get("enableSecretMutable")).lower() == "true"
-    # A default provider reads PULUMI_K8S_ENABLE_SECRET_MUTABLE or stack config: not ours.
+            return str(candidate.inputs.get(flag)).lower() == "true"
+    # A default provider reads PULUMI_K8S_ENABLE_* or stack config: not ours.
     return False
 
 
 def replace_reason(plan: Plan, resource: Registration, paths: list[str]) -> str | None:
     """Why the provider would replace rather than update, or None for an in-place update."""
-    if resource.type == PASSWORD_TYPE:
-        # pulumi-random (bridged terraform-provider-random): every argument of random_password
-        # forces a new resource; `keepers` exists for exactly that ("Arbitrary map of values
+    if resource.type.startswith(_RANDOM):
+        # pulumi-random (bridged terraform-provider-random): every argument of its resources
+        # forces a new one; `keepers` exists for exactly that ("Arbitrary map of values
         # that, when changed, will trigger recreation of resource", the SDK's docstring).
-        return "RandomPassword inputs force a new password: " + ", ".join(paths)
+        return f"{resource.type.rsplit(':', 1)[-1]} inputs force a new one: " + ", ".join(paths)
     if resource.type == CHART_TYPE:
         return None  # a component: re-rendered, its children diffed one by one (see below)
-    if not resource.type.startswith("kubernetes:"):
+    kind = kind_of(resource.type)
+    if kind is None:
         return None
-    # pulumi-kubernetes provider/pkg/provider/diff.go forceNewProperties: `.metadata.name`
-    # and `.metadata.namespace` replace every kind.
-    forced: tuple[str, ...] = ("metadata.name", "metadata.namespace")
-    if resource.type == SECRET_TYPE and (
-        not _mutable_secrets(plan, resource) or resource.inputs.get("immutable") is True
-    ):
-        # Same function: a Secret's `.type`, `.stringData`, `.data` replace it unless the
-        # provider has enableSecretMutable (and the Secret is not `immutable`); diff_test.go:
-        # "Secret resources trigger a replace when enableSecretMutable is not set".
-        forced += ("type", "stringData", "data")
-    elif resource.type == SECRET_TYPE:
-        forced += ("type",)  # diff_test.go: "... when type changes even if enableSecretMutable"
-    hits = [p for p in paths if _under(p, forced)]
+    forced = force_new_paths(
+        *kind,
+        immutable=resource.inputs.get("immutable") is True,
+        secret_mutable=_provider_flag(plan, resource, "enableSecretMutable"),
+        configmap_mutable=_provider_flag(plan, resource, "enableConfigMapMutable"),
+    )
+    hits = replace_keys(paths, forced)
     if not hits:
         return None
     return "the Kubernetes provider replaces on a change of " + ", ".join(hits)
 
 
+def _entry(resource: Registration, op: str) -> dict[str, Any]:
+    return {"type": resource.type, "name": resource.name, "urn": resource.urn, "op": op}
+
+
 def compare(old: Plan, new: Plan) -> list[dict[str, Any]]:
-    """One entry per resource: `{type, name, urn, op, paths?, reason?, refused?}`.
+    """One entry per resource: `{type, name, urn, op, paths?, reason?, refused?, ...}`.
 
     apiVersion/kind are part of a Kubernetes resource's type token (`kubernetes:<apiVersion>:
     <kind>`, the SDK's CustomResource), so changing them changes the URN: a delete and a create.
@@ -93,10 +102,10 @@ def compare(old: Plan, new: Plan) -> list[dict[str, Any]]:
     after = {r.urn for r in new.resources}
     changes: list[dict[str, Any]] = []
     for resource in new.resources:
-        entry: dict[str, Any] = {"type": resource.type, "name": resource.name, "urn": resource.urn}
+        entry = _entry(resource, "create")
         previous = before.get(resource.urn)
         if previous is None:
-            changes.append({**entry, "op": "create"})
+            changes.append(entry)
             continue
         paths = changed_paths(
             render(previous.inputs, show_secrets=True), render(resource.inputs, show_secrets=True)
@@ -108,15 +117,7 @@ def compare(old: Plan, new: Plan) -> list[dict[str, Any]]:
         if reason is None:
             entry.update(op="update", paths=paths)
             if resource.type == CHART_TYPE:
-                # pulumi-kubernetes provider/pkg/provider/helm/v4/chart.go: a v4 Chart is a
-                # component rendered again on every run; each rendered object is registered
-                # and diffed as its own resource (and inherits the Chart's `protect`).
-                entry["reason"] = "chart re-rendered: each rendered object is diffed on its own"
-                if resource.protect:  # (never so in this program: see RedisStore)
-                    entry["reason"] += (
-                        "; the chart is protected and so is every object it renders: one the "
-                        "new render renames, drops or must replace will be refused"
-                    )
+                _chart_notes(entry, previous, resource)
             if resource.type == PROVIDER_TYPE:
                 # pulumi-kubernetes provider/pkg/provider/provider.go DiffConfig: the provider
                 # is replaced iff the active cluster its kubeconfig resolves to changes; pulumi
@@ -128,6 +129,11 @@ def compare(old: Plan, new: Plan) -> list[dict[str, Any]]:
                 )
             changes.append(entry)
             continue
+        if kind_of(resource.type) and delete_before_replace(
+            render(previous.inputs, show_secrets=True), render(resource.inputs, show_secrets=True)
+        ):
+            # provider.go Diff: same name and namespace, so the old object goes first.
+            reason += " (deleted before its replacement is created: same name)"
         if previous.retain_on_delete:
             reason += " (the old one is left in the cluster: retainOnDelete)"
         entry.update(op="replace", paths=paths, reason=reason)
@@ -135,20 +141,148 @@ def compare(old: Plan, new: Plan) -> list[dict[str, Any]]:
         # with `new.Protect && old.Protect` is an error ("unable to replace resource ... as it
         # is currently marked for protection").
         if resource.protect and previous.protect:
-            entry["refused"] = "cannot replace a protected resource (protect: true)"
+            entry["refused"] = PROTECTED_REPLACE
         changes.append(entry)
     for resource in reversed(old.resources):  # deletes run dependents first
         if resource.urn in after:
             continue
-        entry = {"type": resource.type, "name": resource.name, "urn": resource.urn, "op": "delete"}
+        entry = _entry(resource, "delete")
         if resource.retain_on_delete:
             entry["reason"] = "retainOnDelete: removed from the stack, left in the cluster"
         # pulumi pkg/resource/deploy/step.go DeleteStep.Apply: "Refuse to delete protected
         # resources" (the old state's protect flag).
         if resource.protect:
-            entry["refused"] = "cannot delete a protected resource (protect: true)"
+            entry["refused"] = PROTECTED_DELETE
         changes.append(entry)
+    _guard_sessions(changes, old, new)
+    _summarise_charts(changes, old, new)
     return changes
+
+
+def _chart_notes(entry: dict[str, Any], previous: Registration, resource: Registration) -> None:
+    # pulumi-kubernetes provider/pkg/provider/helm/v4/chart.go: a v4 Chart is a component
+    # rendered again on every run; each rendered object is registered and diffed as its own
+    # resource (and inherits the Chart's `protect`).
+    entry["reason"] = "chart re-rendered: each rendered object is diffed on its own"
+    if resource.protect:  # (never so in this program: see RedisStore)
+        entry["reason"] += (
+            "; the chart is protected and so is every object it renders: one the "
+            "new render renames, drops or must replace will be refused"
+        )
+    notes = change_notes(str(previous.inputs.get("version")), str(resource.inputs.get("version")))
+    if notes:
+        entry["warnings"] = notes
+
+
+def _chart_children(plan: Plan) -> dict[str, str]:
+    """Child URN -> its Chart's URN, for the rendered children in a plan."""
+    charts = {r.urn for r in plan.resources if r.type == CHART_TYPE}
+    return {r.urn: r.parent for r in plan.resources if r.parent in charts}
+
+
+def _summarise_charts(changes: list[dict[str, Any]], old: Plan, new: Plan) -> None:
+    """With rendered children: the Chart's entry says what changes inside it."""
+    parent_of = {**_chart_children(old), **_chart_children(new)}
+    inside: dict[str, list[dict[str, Any]]] = {}
+    for change in changes:
+        if change["urn"] in parent_of:
+            inside.setdefault(parent_of[change["urn"]], []).append(change)
+    for chart in changes:
+        if chart["urn"] not in inside or chart["op"] in ("create", "delete"):
+            continue
+        ops = Counter(c["op"] for c in inside[chart["urn"]])
+        names = {
+            op: [c["name"] for c in inside[chart["urn"]] if c["op"] == op]
+            for op in OPS
+            if op != "same" and ops[op]
+        }
+        if names:
+            chart["children"] = names
+            chart["reason"] = "chart re-rendered: " + ", ".join(
+                f"{ops[op]} {op}" for op in OPS if ops[op]
+            )
+
+
+def _data_holders(plan: Plan) -> dict[str, Registration]:
+    children = _chart_children(plan)
+    return {
+        r.urn: r
+        for r in plan.resources
+        if r.urn in children and holds_sessions(render(r.inputs, show_secrets=True))
+    }
+
+
+def _guard_sessions(changes: list[dict[str, Any]], old: Plan, new: Plan) -> None:
+    """The program's refusals: deleting, replacing or moving the StatefulSet that holds the
+    sessions, read from the rendered children (and the engine guard standing in for it)."""
+    held, holding = _data_holders(old), _data_holders(new)
+    for change in changes:
+        previous = held.get(change["urn"])
+        if change["type"].startswith(_RANDOM) and change["name"].endswith(GUARD_SUFFIX):
+            _explain_guard(change, old, new)
+            continue
+        if previous is None or change["op"] not in ("replace", "delete"):
+            continue
+        obj = render(previous.inputs, show_secrets=True)
+        lost = ", ".join(claims(obj))
+        where = f"{obj['metadata'].get('namespace')}/{obj['metadata']['name']}"
+        if change["op"] == "replace":
+            keys = replace_keys(change.get("paths", []), ("spec.volumeClaimTemplates",))
+            runbook = RUNBOOKS["volumeSize" if keys else "other"]
+            new_obj = render(
+                next(r for r in new.resources if r.urn == change["urn"]).inputs, True
+            )
+            why = f"replacing StatefulSet {where} deletes it first: every Redis pod stops at once"
+            if keys:
+                why += (
+                    f"; its pods come back on the same claims ({lost}, {claim_size(obj)}): the "
+                    f"new claim template ({claim_size(new_obj)}) never applies to them"
+                )
+        else:
+            others = [
+                render(r.inputs, show_secrets=True)
+                for u, r in holding.items()
+                if u not in held and r.inputs["metadata"]["name"] == obj["metadata"]["name"]
+            ]
+            if others:
+                runbook = RUNBOOKS["namespace"]
+                target = others[0]["metadata"].get("namespace")
+                why = (
+                    f"StatefulSet {where} moves to namespace {target}: Redis starts there on "
+                    f"new, empty claims; the sessions stay on {lost}"
+                )
+            else:
+                runbook = RUNBOOKS["statefulSet"]
+                instead = [
+                    f"{r.inputs['metadata'].get('namespace')}/{r.inputs['metadata']['name']}"
+                    for u, r in holding.items()
+                    if u not in held
+                ]
+                why = f"deleting StatefulSet {where} leaves the sessions on {lost}"
+                if instead:
+                    why += f"; {', '.join(instead)} starts on new, empty claims"
+        change["refused"] = f"{why} (sessions lost; by hand: {runbook})"
+
+
+def _explain_guard(change: dict[str, Any], old: Plan, new: Plan) -> None:
+    """The engine guard's refusal, with what it stands for and where the runbook is."""
+    if "refused" not in change:
+        return
+    if change["op"] == "delete":
+        change["refused"] += (
+            "; it stands for the StatefulSet that holds the sessions, which this change "
+            f"removes (by hand: {RUNBOOK}#removing-redis)"
+        )
+        return
+    before = old.one(change["type"], change["name"]).inputs.get("keepers") or {}
+    after = new.one(change["type"], change["name"]).inputs.get("keepers") or {}
+    moved = [k for k in sorted(after) if before.get(k) != after.get(k)]
+    said = ", ".join(f"{k}: {before.get(k)} -> {after.get(k)}" for k in moved)
+    runbook = RUNBOOKS.get(moved[0], RUNBOOKS["other"]) if moved else RUNBOOKS["other"]
+    change["refused"] += (
+        f"; it stands for the StatefulSet that holds the sessions, which this change deletes, "
+        f"replaces or moves ({said}) (sessions lost; by hand: {runbook})"
+    )
 
 
 def refused(changes: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -3,6 +3,8 @@
 Needs no cluster, no Pulumi CLI and no network. The tests use the same harness (`run_plan`), so
 what they assert is what `python plan.py STACK` shows. With `--from OLD_STACK_FILE` it prints
 the change preview instead: what `pulumi up` would do to go from the old stack file to this one.
+With `--render`, every Helm Chart is rendered by the real Helm (offline/helm.py) and its
+children are listed and diffed like any other resource.
 """
 
 from __future__ import annotations
@@ -61,9 +63,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--all", action="store_true", help="with --from: list unchanged resources too (YAML)"
     )
+    parser.add_argument(
+        "--render",
+        action="store_true",
+        help="render each Helm chart with helm and list (or diff) the objects it registers",
+    )
+    parser.add_argument(
+        "--charts",
+        type=Path,
+        metavar="DIR",
+        help="with --render: where the packaged charts are (<chart>-<version>.tgz, any depth; "
+        "default: charts/, filled by `helm pull`)",
+    )
     args = parser.parse_args(argv)
     if args.stack is None and args.stack_file is None:
         parser.error("give a STACK or --stack-file PATH")
+    if args.charts is not None and not args.render:
+        parser.error("--charts needs --render")
     path = args.stack_file or stack_file_for(args.stack)
     cluster = None
     try:
@@ -87,6 +103,15 @@ def main(argv: list[str] | None = None) -> int:
     plan, code = _planned(path, stack, cluster, warn=True)
     if plan is None:
         return code
+    if args.render:
+        from offline.helm import DEFAULT_CHARTS, HelmError, add_children
+
+        try:
+            for planned in (old, plan):
+                if planned is not None:
+                    add_children(planned, args.charts or DEFAULT_CHARTS)
+        except HelmError as err:
+            return _fail(err.lines, 2)
     if cluster is None or cluster.crds is None:
         print(CRD_NOTE, file=sys.stderr)  # after the plan: only a plan that ran skipped it
     if old is not None:
@@ -94,6 +119,9 @@ def main(argv: list[str] | None = None) -> int:
 
         changes = compare(old, plan)
         print(render_changes(changes, args.format, show_same=args.all), end="")
+        for change in changes:
+            for note in change.get("warnings", []):
+                print(f"warning: {note}", file=sys.stderr)
         stops = [f"refused: {c['type']} {c['name']}: {c['refused']}" for c in refused(changes)]
         return _fail(stops, 1) if stops else 0
     print(render_plan(plan.items(args.show_secrets), args.format), end="")

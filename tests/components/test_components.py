@@ -52,11 +52,11 @@ def test_runs_are_isolated_and_deterministic() -> None:
     assert first == again
     raw = stack_config("prod")
     namespaces = {a["namespace"] for a in raw["agents"]}
-    # Cluster and its provider, the CRD read; RedisStore and its 4 children; a component and
-    # a namespace read per agent namespace; the Secret and label in each redis one; an
-    # AgentRuntime per agent.
+    # Cluster and its provider, the CRD read; RedisStore and its 5 children (the data guard,
+    # namespace, password, Secret, chart); a component and a namespace read per agent
+    # namespace; the Secret and label in each redis one; an AgentRuntime per agent.
     assert len(first) == (
-        3 + 5 + 2 * len(namespaces) + 2 * len(redis_namespaces(raw)) + len(raw["agents"])
+        3 + 6 + 2 * len(namespaces) + 2 * len(redis_namespaces(raw)) + len(raw["agents"])
     )
 
 

@@ -39,9 +39,8 @@ def preview(new: Path, capsys) -> tuple[int, dict[tuple[str, str], dict[str, Any
     stops = [f"refused: {e['type']} {e['name']}: {e['refused']}" for e in entries if "refused" in e]
     said = [line for line in err.splitlines() if not line.startswith("warning: ")]
     assert said == [cli.CRD_NOTE, *stops]  # each refusal said on stderr too
-    assert all(
-        set(e) <= {"type", "name", "urn", "op", "paths", "reason", "refused"} for e in entries
-    )
+    keys = {"type", "name", "urn", "op", "paths", "reason", "refused", "children", "warnings"}
+    assert all(set(e) <= keys for e in entries)
     assert {e["op"] for e in entries} <= {"create", "update", "replace", "delete", "same"}
     return code, {(e["type"], e["name"]): e for e in entries}
 
@@ -136,11 +135,25 @@ def test_switching_the_last_redis_agent_of_a_namespace_to_memory(write_stack, ca
 def test_changing_the_chart_version_updates_only_the_chart(write_stack, capsys) -> None:
     raw = stack_config("prod")
     other = {"22.0.5": "23.1.1", "23.1.1": "22.0.5"}  # the two charts in ../shared
-    raw["redis"]["chartVersion"] = other[raw["redis"]["chartVersion"]]
+    old_version = raw["redis"]["chartVersion"]
+    raw["redis"]["chartVersion"] = other[old_version]
     code, entries = preview(write_stack(raw, name="prod"), capsys)
     assert code == 0
     assert changed(entries) == {(CHART, "redis"): "update"}
     assert entries[(CHART, "redis")]["paths"] == ["version"]
+    # A major version either way is called out; going down to 22.0.5 also loses two named fixes.
+    new_version = raw["redis"]["chartVersion"]
+    notes = entries[(CHART, "redis")]["warnings"]
+    assert notes[0].startswith(f"chart {old_version} -> {new_version} changes the major version")
+    losses = [n.split(" fix: ")[1] for n in notes[1:]]
+    if old_version == "23.1.1":
+        assert losses == [
+            "Sentinel with one replica (22.0.6/22.0.7)",
+            "Sentinel failover on a graceful shutdown of the master",
+        ]
+    else:
+        assert losses == []
+    # ...on stderr too, as `warning:` lines (checked apart from refusals by `preview`).
 
 
 def test_moving_redis_to_another_namespace_is_refused_while_protected(write_stack, capsys) -> None:
@@ -157,8 +170,9 @@ def test_moving_redis_to_another_namespace_is_refused_while_protected(write_stac
     # The derived objects follow the namespace without any refusal.
     assert entries[(SECRET, "redis-auth")]["op"] == "replace"
     assert "refused" not in entries[(SECRET, "redis-auth")]
-    assert [e["name"] for e in entries.values() if "refused" in e] == ["redis-namespace"]
-    raw["redis"]["protect"] = False  # ...in both files: unprotect first, as README says
+    refusals = [e["name"] for e in entries.values() if "refused" in e]
+    assert refusals == ["redis-data-guard", "redis-namespace"]
+    raw["redis"]["protect"] = False  # ...in both files: unprotecting is no way around it
     old = stack_config("prod")
     old["redis"]["protect"] = False
     code = cli.main(
@@ -172,9 +186,17 @@ def test_moving_redis_to_another_namespace_is_refused_while_protected(write_stac
             "json",
         ]
     )
-    assert code == 0
-    entry = next(e for e in json.loads(capsys.readouterr().out) if e["name"] == "redis-namespace")
-    assert (entry["op"], "refused" in entry) == ("replace", False)
+    assert code == 1  # the data guard is protected whatever `protect` says
+    out = {e["name"]: e for e in json.loads(capsys.readouterr().out)}
+    assert (out["redis-namespace"]["op"], "refused" in out["redis-namespace"]) == (
+        "replace",
+        False,
+    )
+    guard = out["redis-data-guard"]
+    assert (guard["op"], guard["paths"]) == ("replace", ["keepers.namespace"])
+    assert guard["refused"].startswith("cannot replace a protected resource (protect: true)")
+    assert "namespace: redis -> sessions" in guard["refused"]
+    assert "docs/runbooks.md#moving-redis-to-another-namespace" in guard["refused"]
 
 
 def _secret(plan: harness.Plan) -> Registration:
@@ -203,7 +225,7 @@ def test_deleting_a_protected_resource_is_refused(prod_plan) -> None:
     entries = {e["name"]: e for e in compare(prod_plan, empty)}
     assert all(e["op"] == "delete" for e in entries.values())
     refused = {n for n, e in entries.items() if "refused" in e}
-    assert refused == {"redis-namespace"}
+    assert refused == {"redis-namespace", "redis-data-guard"}
     assert "retainOnDelete" in entries["redis-namespace"]["reason"]
 
 

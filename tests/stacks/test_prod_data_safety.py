@@ -14,6 +14,7 @@ from offline.program import run_plan
 from tests.support.stacks import (
     AGENT_RUNTIME,
     CHART,
+    GUARD,
     NAMESPACE,
     PASSWORD,
     PATCH,
@@ -49,13 +50,15 @@ def test_network_policy_admits_exactly_the_labelled_agent_namespaces(prod_plan) 
 
 def test_only_the_data_holder_is_protected_and_kept(prod_plan) -> None:
     """The Redis namespace holds the volumes (deleting it deletes its PVCs): protected and
-    retained. Password, Secrets and chart are derived: never protected, so rotation,
+    retained. The data guard stands for the StatefulSet holding the sessions: protected, holds
+    nothing. Password, Secrets and chart are derived: never protected, so rotation,
     upgrades and agent moves run in one `pulumi up`."""
     raw = stack_config("prod")
     assert raw["redis"]["protect"] is True
     protected = {(r.type, r.name) for r in prod_plan.resources if r.protect}
     retained = {(r.type, r.name) for r in prod_plan.resources if r.retain_on_delete}
-    assert protected == retained == {(NAMESPACE, "redis-namespace")}
+    assert retained == {(NAMESPACE, "redis-namespace")}
+    assert protected == {(NAMESPACE, "redis-namespace"), (GUARD, "redis-data-guard")}
     items = {(i["type"], i["name"]): i for i in prod_plan.items()}
     assert items[(NAMESPACE, "redis-namespace")]["options"]["protect"] is True
     assert items[(NAMESPACE, "redis-namespace")]["options"]["retainOnDelete"] is True
@@ -69,7 +72,10 @@ def test_protection_is_a_stack_setting(write_stack, dev_plan) -> None:
     raw = stack_config("prod")
     raw["redis"]["protect"] = False
     plan = run_plan(write_stack(raw))
-    assert not any(r.protect for r in plan.resources)
+    # The data guard is protected whatever `protect` says; nothing else is.
+    assert [(r.type, r.name) for r in plan.resources if r.protect] == [
+        (GUARD, "redis-data-guard")
+    ]
     # Kept on destroy whatever `protect` says: deleting it would delete the volumes.
     assert plan.one(NAMESPACE, "redis-namespace").retain_on_delete is True
     assert not any(r.protect for r in dev_plan.resources)

@@ -21,7 +21,9 @@ from upstream.kubernetes import NAMESPACE, SECRET
 from upstream.kubernetes import NAMESPACE_PATCH as PATCH
 
 PASSWORD = harness.PASSWORD
-__all__ = ["AGENT_RUNTIME", "CHART", "NAMESPACE", "PASSWORD", "PATCH", "SECRET"]
+# The engine's data guard (components/redis_store.py), as pulumi-random types a RandomId.
+GUARD = "random:index/randomId:RandomId"
+__all__ = ["AGENT_RUNTIME", "CHART", "GUARD", "NAMESPACE", "PASSWORD", "PATCH", "SECRET"]
 
 
 def stack_config(stack: str) -> dict[str, Any]:
