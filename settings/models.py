@@ -40,10 +40,12 @@ from upstream.omnia_releases import (
     history_kept,
     release_for,
 )
+from upstream.chart_versions import unchecked_warning
 from upstream.redis_chart import (
     AOF_VOLUME_FACTOR,
     CHART_REPLICA_COUNT,
     DEFAULT_CHART,
+    QUORUM,
     Architecture,
     MaxmemoryPolicy,
 )
@@ -151,6 +153,20 @@ class RedisConfig(_Model):
             raise ValueError("sentinel: true needs architecture: replication")
         if self.replicas is not None and self.architecture != Architecture.REPLICATION:
             raise ValueError("replicas needs architecture: replication")
+        if self.sentinel:
+            # One Sentinel per pod (the chart's sentinel/statefulset.yaml), quorum 2: a
+            # failover needs the quorum and a majority of all Sentinels; both must survive the
+            # loss of one pod. Measured (tests/processes/test_pod_loss.py): with 2 nodes no
+            # failover happens and writes get READONLY, or NOREPLICAS when the replica goes.
+            nodes = self.master_replicas + 1
+            if nodes - 1 < max(QUORUM, nodes // 2 + 1):
+                sentinels = f"{nodes} Sentinel" + ("s" if nodes > 1 else "")
+                raise ValueError(
+                    f"sentinel: true with replicas: {nodes} runs {sentinels}, one per pod, "
+                    f"with quorum {QUORUM}: after the loss of one pod the rest cannot elect "
+                    "a new master (measured: no failover, writes refused with READONLY, or "
+                    "NOREPLICAS under the write guard); use replicas: 3 or more"
+                )
         wanted = self.failover.min_replicas_to_write
         if wanted and wanted > self.master_replicas:
             raise ValueError(
@@ -158,12 +174,23 @@ class RedisConfig(_Model):
                 f"master, and this topology has {self.master_replicas}: the master would refuse "
                 "every write"
             )
+        if wanted and wanted == self.master_replicas:
+            fix = f"use at most {wanted - 1}" if wanted > 1 else "set it to 0 (off)"
+            raise ValueError(
+                f"failover.minReplicasToWrite: {wanted} leaves no room for the loss of a "
+                f"replica: the master has {self.master_replicas}, and once one is lost it "
+                f"refuses every write (NOREPLICAS); {fix}"
+            )
         needed = AOF_VOLUME_FACTOR * self.maxmemory_bytes
         if memory_bytes(self.volume_size) < needed:
+            # The claim template cannot change in place: a deployed stack grows its volumes by
+            # hand, never by this setting alone (a replace of the StatefulSet, refused).
             raise ValueError(
                 f"volumeSize: {self.volume_size} cannot hold the append-only file of a full "
                 f"maxmemory ({AOF_VOLUME_FACTOR} x {self.maxmemory_bytes // MIB}Mi); "
-                f"use at least {-(-needed // GIB)}Gi"
+                f"use at least {-(-needed // GIB)}Gi on a new stack (a deployed stack: grow its "
+                "volumes by hand first, docs/runbooks.md#growing-the-redis-volumes, or keep "
+                "resources.memory)"
             )
         return self
 
@@ -307,4 +334,6 @@ class StackConfig(_Model):
             )
         if self.redis and self.redis_namespaces and not self.redis.sentinel:
             found += self.redis.sentinel_only_settings()
+        if self.redis and self.redis_namespaces:
+            found += filter(None, [unchecked_warning(self.redis.chart_version)])
         return found

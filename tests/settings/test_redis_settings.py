@@ -51,7 +51,7 @@ def test_the_policies_a_refusal_offers_are_each_accepted(write_stack, capsys) ->
     "redis",
     [
         pytest.param({"architecture": "standalone", "sentinel": False}, id="standalone"),
-        pytest.param({"replicas": 1}, id="sentinel-with-one-node"),
+        pytest.param({"sentinel": False, "replicas": 1}, id="replication-with-one-replica"),
         pytest.param({"sentinel": False}, id="replication-without-sentinel"),
     ],
 )
@@ -103,7 +103,38 @@ BAD = [
         "volume",
         {"volumeSize": "1Gi"},
         f"{_PREFIX}: volumeSize: 1Gi cannot hold the append-only file of a full maxmemory "
-        "(3 x 614Mi); use at least 2Gi",
+        "(3 x 614Mi); use at least 2Gi on a new stack (a deployed stack: grow its volumes by "
+        "hand first, docs/runbooks.md#growing-the-redis-volumes, or keep resources.memory)",
+    ),
+    (
+        "sentinel-two-nodes",
+        {"replicas": 2},
+        f"{_PREFIX}: sentinel: true with replicas: 2 runs 2 Sentinels, one per pod, with "
+        "quorum 2: after the loss of one pod the rest cannot elect a new master (measured: no "
+        "failover, writes refused with READONLY, or NOREPLICAS under the write guard); use "
+        "replicas: 3 or more",
+    ),
+    (
+        "sentinel-one-node",
+        {"replicas": 1, "failover": {"minReplicasToWrite": None}},
+        f"{_PREFIX}: sentinel: true with replicas: 1 runs 1 Sentinel, one per pod, with "
+        "quorum 2: after the loss of one pod the rest cannot elect a new master (measured: no "
+        "failover, writes refused with READONLY, or NOREPLICAS under the write guard); use "
+        "replicas: 3 or more",
+    ),
+    (
+        "guard-no-room",
+        {"failover": {"minReplicasToWrite": 2}},
+        f"{_PREFIX}: failover.minReplicasToWrite: 2 leaves no room for the loss of a replica: "
+        "the master has 2, and once one is lost it refuses every write (NOREPLICAS); use at "
+        "most 1",
+    ),
+    (
+        "guard-no-room-without-sentinel",
+        {"sentinel": False, "replicas": 1, "failover": {"minReplicasToWrite": 1}},
+        f"{_PREFIX}: failover.minReplicasToWrite: 1 leaves no room for the loss of a replica: "
+        "the master has 1, and once one is lost it refuses every write (NOREPLICAS); set it "
+        "to 0 (off)",
     ),
     (
         "guard-above-replicas",

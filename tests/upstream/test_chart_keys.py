@@ -45,7 +45,7 @@ CONFIGS: dict[str, dict[str, Any]] = {
         "namespace": "store",
         "architecture": "replication",
         "sentinel": True,
-        "replicas": 3,
+        "replicas": 4,
         "protect": True,
         "passwordRotation": "2026-11",
         "images": {"redis": IMAGE, "sentinel": IMAGE, "kubectl": IMAGE},
