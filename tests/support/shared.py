@@ -51,3 +51,14 @@ def need(program: str) -> str:
     except MissingBinaryError as missing:
         _missing(str(missing))
         raise
+
+
+def need_helm() -> str:
+    """The Helm CLI the render tests use (`make helm`); with CI set, missing fails."""
+    from offline.helm import HelmError, helm_binary
+
+    try:
+        return helm_binary()
+    except HelmError as err:
+        _missing(str(err))
+        raise
