@@ -13,6 +13,7 @@ import redis
 
 from settings.models import RedisConfig
 from tests.support.redis_procs import Server, as_config_get
+from tests.support.render import configs_of_values
 from tests.support.shared import need
 from upstream.redis_chart import PASSWORD_LENGTH, chart_values
 from upstream.redis_url import redis_url
@@ -64,24 +65,26 @@ def test_project_url_authenticates_on_real_redis(server: Server, password: str) 
 
 
 def test_sessions_survive_kill_9_with_their_ttls_still_counting(tmp_path: Path) -> None:
-    """Start Redis with the chart's own persistence lines, crash it, restart on the same data.
+    """Start Redis as the chart starts a standalone master (its rendered redis.conf and
+    master.conf, start-master.sh's password wiring), crash it, restart on the same data.
 
     kill -9 ends the process, not the machine: what Redis wrote is in the page cache, so this
     proves the append-only file and the TTLs (without `appendonly yes` and with `save ""` every
     key is gone), not the fsync policy, which only matters when the node itself fails.
     """
     _need_server()
-    conf = chart_values(RedisConfig.model_validate({"chartVersion": "22.0.5"}))[
-        "commonConfiguration"
-    ]
-    assert "appendonly yes" in conf and "appendfsync everysec" in conf
-    assert "maxmemory-policy volatile-ttl" in conf
-    srv = Server(tmp_path, conf)
+    config = RedisConfig.model_validate({"chartVersion": "22.0.5"})
+    configs = configs_of_values(chart_values(config), config.chart_version)
+    conf = configs.redis_conf()
+    assert {"appendonly yes", "appendfsync everysec", "maxmemory-policy volatile-ttl"} <= set(conf)
+    password = _generated_like_the_stack()
+    srv = Server(tmp_path, configs.node(password, None))
+    srv.password = password
     srv.first_start()
     try:
-        client = redis.Redis(host="127.0.0.1", port=srv.port)
+        client = srv.client()
         # The server runs with exactly the chart's lines.
-        for line in conf.splitlines():
+        for line in conf:
             key, value = line.split(" ", 1)
             assert client.config_get(key)[key] == as_config_get(value), line
         ttl_ms = 600_000
@@ -95,7 +98,7 @@ def test_sessions_survive_kill_9_with_their_ttls_still_counting(tmp_path: Path) 
         srv.kill()
         killed = time.monotonic()
         srv.start()
-        client = redis.Redis(host="127.0.0.1", port=srv.port)
+        client = srv.client()
         for key, at in written.items():
             assert killed - at > 1.0
             assert client.get(key) == f"state-{key.split(':')[1]}".encode(), key

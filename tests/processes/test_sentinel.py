@@ -1,9 +1,10 @@
 """Failover on real processes: Debian's redis-server and redis-sentinel on 127.0.0.1.
 
-One master, the prod stack's replicas and one Sentinel per node, all configured from
-`server_settings` of the prod stack: the same lines and timings the chart gets. A writer
-follows the master Sentinel names, through the project's URL builder, as the chart's kubectl
-sidecar makes the `redis-master` Service follow it.
+One master, the prod stack's replicas and one Sentinel per node, each started from what the
+pinned chart renders for the prod stack (its redis.conf, replica.conf and sentinel.conf, the
+start scripts' password wiring and quorum; tests.support.render.RenderedConfigs): stack file,
+values, real chart, real processes. A writer follows the master Sentinel names, through the
+project's URL builder, as the chart's kubectl sidecar makes the `redis-master` Service follow it.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import pytest
 
 from settings.loader import parse_config
 from settings.models import RedisConfig
+from tests.support.render import RenderedConfigs, rendered_configs
 from tests.support.redis_procs import (
     Cluster,
     Server,
@@ -29,7 +31,7 @@ from tests.support.redis_procs import (
 )
 from tests.support.shared import need
 from tests.support.stacks import stack_config
-from upstream.redis_chart import PASSWORD_LENGTH, server_settings
+from upstream.redis_chart import PASSWORD_LENGTH
 
 # How much later than down-after a new master must be named (measured ≈ 1.2 s; see
 # benchmarks/RESULTS.md): a bound for a hung election, not a timing claim.
@@ -51,8 +53,9 @@ def cluster(tmp_path: Path) -> Iterator[Cluster]:
         secrets.choice(string.ascii_letters + string.digits) for _ in range(PASSWORD_LENGTH)
     )
     nodes = redis.master_replicas + 1  # a Sentinel per node, as the chart runs them
+    configs = rendered_configs(stack_config("prod"), tmp_path)
     running = Cluster(
-        tmp_path, server_settings(redis), password, replicas=redis.master_replicas, sentinels=nodes
+        tmp_path, configs, password, replicas=redis.master_replicas, sentinels=nodes
     )
     try:
         running.start()
@@ -84,12 +87,13 @@ def _acks_after(writer: SessionWriter, since: float, count: int = 20) -> None:
 
 
 def _runs_the_programs_settings(cluster: Cluster) -> None:
-    """Every node and Sentinel runs what the chart is given (checked in each case below)."""
+    """Every node and Sentinel runs what the chart renders (checked in each case below)."""
+    assert isinstance(cluster.configs, RenderedConfigs)
     redis = prod_redis()
-    settings = server_settings(redis)
     for node in cluster.nodes:
         client = node.client()
-        for key, value in settings.redis_conf:
+        for line in cluster.configs.redis_conf():
+            key, value = line.split(" ", 1)
             got = str(client.config_get(key)[key])
             if key == "client-output-buffer-limit":
                 # Redis reports the replica class under its old name.
@@ -98,8 +102,10 @@ def _runs_the_programs_settings(cluster: Cluster) -> None:
                 assert got == as_config_get(value), key
     state = cluster.sentinel_client().sentinel_master("mymaster")
     assert isinstance(state, dict)
+    # The rendered timings are the stack's.
     assert state["down-after-milliseconds"] == redis.failover.down_after_milliseconds
     assert state["failover-timeout"] == redis.failover.failover_timeout
+    assert state["quorum"] == 2
 
 
 def test_kill_9_of_the_master(cluster: Cluster) -> None:

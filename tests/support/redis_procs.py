@@ -18,7 +18,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 import redis
 
@@ -158,21 +158,59 @@ def wait_for(what: str, check: Callable[[], bool], timeout: float, step: float =
         time.sleep(step)
 
 
+class Configs(Protocol):
+    """What each process of a Cluster is started with (after its port, bind and dir)."""
+
+    sentinel_requires_password: bool
+
+    def node(self, password: str, master_port: int | None) -> str: ...
+
+    def sentinel(self, password: str, master_port: int) -> str: ...
+
+
+class ProgramConfigs:
+    """The program's own derivation (`server_settings`) with the chart's defaults and password
+    wiring: for the benchmark, which compares it with the chart's own defaults. The tests
+    start from the render instead (tests.support.render.RenderedConfigs)."""
+
+    sentinel_requires_password = False
+
+    def __init__(self, settings: ServerSettings) -> None:
+        self.settings = settings
+
+    def node(self, password: str, master_port: int | None) -> str:
+        lines = [f"{key} {value}" for key, value in self.settings.redis_conf]
+        lines += [f"requirepass {password}", f"masterauth {password}"]
+        if master_port is not None:
+            lines.append(f"replicaof 127.0.0.1 {master_port}")
+        return "\n".join(lines) + "\n"
+
+    def sentinel(self, password: str, master_port: int) -> str:
+        lines = [
+            f"sentinel monitor {MASTER_SET} 127.0.0.1 {master_port} {QUORUM}",
+            f"sentinel auth-pass {MASTER_SET} {password}",
+            f"sentinel parallel-syncs {MASTER_SET} {PARALLEL_SYNCS}",
+            *(f"sentinel {s.directive} {MASTER_SET} {s.value}" for s in self.settings.sentinel),
+        ]
+        return "\n".join(lines) + "\n"
+
+
 class Cluster:
-    """A master, replicas and Sentinels on loopback, configured from `ServerSettings`: the
-    chart's commonConfiguration lines and its Sentinel timings, and the chart's password
-    wiring (requirepass and masterauth on every node, auth-pass on every Sentinel)."""
+    """A master, replicas and Sentinels on loopback, each Redis node with its Sentinel as the
+    chart runs them in one pod (`pod(i)`: node i and Sentinel i)."""
 
     def __init__(
         self,
         workdir: Path,
-        settings: ServerSettings,
+        settings: ServerSettings | Configs,
         password: str,
         replicas: int = 2,
         sentinels: int = 3,
     ) -> None:
         self.workdir = workdir
-        self.settings = settings
+        self.configs: Configs = (
+            ProgramConfigs(settings) if isinstance(settings, ServerSettings) else settings
+        )
         self.password = password
         self.n_replicas = replicas
         self.n_sentinels = sentinels
@@ -180,11 +218,7 @@ class Cluster:
         self.sentinels: list[Server] = []
 
     def _node_conf(self, master_port: int | None) -> str:
-        lines = [f"{key} {value}" for key, value in self.settings.redis_conf]
-        lines += [f"requirepass {self.password}", f"masterauth {self.password}"]
-        if master_port is not None:
-            lines.append(f"replicaof 127.0.0.1 {master_port}")
-        return "\n".join(lines) + "\n"
+        return self.configs.node(self.password, master_port)
 
     def start(self) -> None:
         try:
@@ -208,16 +242,11 @@ class Cluster:
             node.password = self.password
             self.nodes.append(node)
             node.first_start()
-        monitor = [
-            f"sentinel monitor {MASTER_SET} 127.0.0.1 {master.port} {QUORUM}",
-            f"sentinel auth-pass {MASTER_SET} {self.password}",
-            f"sentinel parallel-syncs {MASTER_SET} {PARALLEL_SYNCS}",
-            *(f"sentinel {s.directive} {MASTER_SET} {s.value}" for s in self.settings.sentinel),
-        ]
+        monitor = self.configs.sentinel(self.password, master.port)
         for i in range(self.n_sentinels):
-            sentinel = Server(
-                self.workdir / f"sentinel-{i}", "\n".join(monitor) + "\n", "redis-sentinel"
-            )
+            sentinel = Server(self.workdir / f"sentinel-{i}", monitor, "redis-sentinel")
+            if self.configs.sentinel_requires_password:
+                sentinel.password = self.password
             self.sentinels.append(sentinel)
             sentinel.first_start()
         wait_for("replicas in sync", self._replicas_online, 20)
@@ -287,6 +316,13 @@ class Cluster:
 
     def node(self, port: int) -> Server:
         return next(n for n in self.nodes if n.port == port)
+
+    def lose_pod(self, port: int) -> None:
+        """kill -9 of a whole pod: the Redis node on `port` and the Sentinel beside it."""
+        i = next(i for i, n in enumerate(self.nodes) if n.port == port)
+        self.nodes[i].kill()
+        if i < len(self.sentinels):
+            self.sentinels[i].kill()
 
     def sentinel_client(self) -> redis.Redis:
         return next(s for s in self.sentinels if s.running).client(2.0)

@@ -7,6 +7,7 @@ test, never skips it (tests.support.shared.need_helm).
 from __future__ import annotations
 
 import copy
+import re
 from pathlib import Path
 from typing import Any
 
@@ -78,3 +79,84 @@ def render_values(values: dict[str, Any], version: str, namespace: str = "redis"
     manifest = helm_template(source, "redis", namespace, values)
     children = chart_children(manifest, "urn:pulumi:t::p::x::redis", "redis", namespace)
     return [c.object for c in children]
+
+
+_INCLUDE = re.compile(r'ARGS\+=\("--include" "/opt/bitnami/redis/etc/([\w.]+)"\)')
+_MONITOR = re.compile(r"^sentinel monitor (\S+) \S+ \d+ (\d+)$")
+# What start-sentinel.sh appends to the mounted sentinel.conf before it starts Sentinel.
+_SENTINEL_AUTH = (
+    'printf "\\nsentinel auth-pass %s %s" "mymaster" "$REDIS_PASSWORD"',
+    'printf "\\nrequirepass %s" "$REDIS_PASSWORD"',
+)
+
+
+def _lines(text: str) -> list[str]:
+    return [line.strip() for line in text.splitlines() if line.strip() and line[0] != "#"]
+
+
+class RenderedConfigs:
+    """The processes' configs as the chart starts them, from its rendered ConfigMaps and
+    start scripts, rewritten for loopback: no `dir` or `port` of the pod (each process gets
+    its own), the master at 127.0.0.1. Left out, because they name pods: the replicas'
+    `replica-announce-ip/port` (their DNS names) and Sentinel's `client-reconfig-script`
+    (push-master-label.sh relabels pods through the Kubernetes API) and hostname settings."""
+
+    sentinel_requires_password = True
+
+    def __init__(self, objs: dict[tuple[str, str], dict[str, Any]]) -> None:
+        self.files = objs[("ConfigMap", "redis-configuration")]["data"]
+        scripts = objs[("ConfigMap", "redis-scripts")]["data"]
+        self.sentinel_mode = "start-node.sh" in scripts
+        self.master_script = scripts["start-node.sh" if self.sentinel_mode else "start-master.sh"]
+        # Standalone renders no replica script.
+        self.replica_script = scripts.get("start-node.sh" if self.sentinel_mode else "start-replica.sh", "")
+        for script in filter(None, (self.master_script, self.replica_script)):
+            assert 'ARGS+=("--requirepass" "${REDIS_PASSWORD}")' in script
+            assert "--masterauth" in script
+        if self.sentinel_mode:
+            start = scripts["start-sentinel.sh"]
+            assert all(line in start for line in _SENTINEL_AUTH), "the chart's Sentinel auth"
+            # The quorum start-sentinel.sh writes into the monitor line at boot.
+            quorum = re.search(r'"sentinel monitor" "mymaster \S+ \S+ (\d+)"', start)
+            assert quorum is not None
+            self.quorum = int(quorum.group(1))
+
+    def redis_conf(self) -> list[str]:
+        """The common redis.conf lines (what CONFIG GET must report)."""
+        return _lines(self.files["redis.conf"])
+
+    def sentinel_conf(self) -> list[str]:
+        return _lines(self.files["sentinel.conf"])
+
+    def node(self, password: str, master_port: int | None) -> str:
+        script = self.master_script if master_port is None else self.replica_script
+        lines = []
+        for include in _INCLUDE.findall(script):
+            lines += [line for line in _lines(self.files[include]) if not line.startswith("dir ")]
+        lines += [f"requirepass {password}", f"masterauth {password}"]
+        if master_port is not None:
+            lines.append(f"replicaof 127.0.0.1 {master_port}")
+        return "\n".join(lines) + "\n"
+
+    def sentinel(self, password: str, master_port: int) -> str:
+        lines = []
+        for line in self.sentinel_conf():
+            if line.startswith(("dir ", "port ", "sentinel client-reconfig-script ")):
+                continue
+            monitor = _MONITOR.match(line)
+            if monitor:
+                line = f"sentinel monitor {monitor.group(1)} 127.0.0.1 {master_port} {self.quorum}"
+            lines.append(line)
+        lines += [f"sentinel auth-pass mymaster {password}", f"requirepass {password}"]
+        return "\n".join(lines) + "\n"
+
+
+def rendered_configs(raw: dict[str, Any], tmp: Path) -> RenderedConfigs:
+    """A stack's processes as the pinned chart renders them for it."""
+    return RenderedConfigs(objects(rendered_plan(write_stack(tmp / "Pulumi.prod.yaml", raw))))
+
+
+def configs_of_values(values: dict[str, Any], version: str) -> RenderedConfigs:
+    """Processes as the chart would run them for these values, settings refusals aside."""
+    objs = render_values(values, version)
+    return RenderedConfigs({(o["kind"], o["metadata"]["name"]): o for o in objs})
