@@ -227,14 +227,16 @@ def _guard_sessions(changes: list[dict[str, Any]], old: Plan, new: Plan) -> None
         lost = ", ".join(claims(obj))
         where = f"{obj['metadata'].get('namespace')}/{obj['metadata']['name']}"
         if change["op"] == "replace":
-            new_obj = render(
-                next(r for r in new.resources if r.urn == change["urn"]).inputs, True
-            )
+            new_obj = render(next(r for r in new.resources if r.urn == change["urn"]).inputs, True)
             grown = claim_size(obj) != claim_size(new_obj)
             runbook = RUNBOOKS["volumeSize" if grown else "other"]
             why = f"replacing StatefulSet {where} deletes it first: every Redis pod stops at once"
             if replace_keys(change.get("paths", []), ("spec.volumeClaimTemplates",)):
-                template = f"new claim template ({claim_size(new_obj)})" if grown else "changed claim template"
+                template = (
+                    f"new claim template ({claim_size(new_obj)})"
+                    if grown
+                    else "changed claim template"
+                )
                 why += (
                     f"; its pods come back on the same claims ({lost}, {claim_size(obj)}): the "
                     f"{template} never applies to them"

@@ -31,6 +31,7 @@ from settings.fields import (
     OmniaVersion,
     SessionTypeField,
 )
+from upstream.chart_versions import unchecked_warning
 from upstream.kubernetes import DEFAULT_NAMESPACE, GIB, MIB, memory_bytes
 from upstream.omnia_releases import (
     SESSION_FIELDS,
@@ -40,7 +41,6 @@ from upstream.omnia_releases import (
     history_kept,
     release_for,
 )
-from upstream.chart_versions import unchecked_warning
 from upstream.redis_chart import (
     AOF_VOLUME_FACTOR,
     CHART_REPLICA_COUNT,

@@ -162,7 +162,9 @@ def _crd_scopes(objects: Iterable[Mapping[str, Any]]) -> dict[tuple[str, str], b
         if obj.get("kind") == "CustomResourceDefinition":
             spec = obj.get("spec") or {}
             names = spec.get("names") or {}
-            scopes[(spec.get("group", ""), names.get("kind", ""))] = spec.get("scope") == "Namespaced"
+            scopes[(spec.get("group", ""), names.get("kind", ""))] = (
+                spec.get("scope") == "Namespaced"
+            )
     return scopes
 
 

@@ -33,12 +33,20 @@ from upstream.redis_volumes import holds_sessions
 STS = "kubernetes:apps/v1:StatefulSet"
 PROD = stack_config("prod")
 STANDALONE = with_redis(
-    PROD, architecture="standalone", sentinel=False, replicas=None, failover__minReplicasToWrite=None
+    PROD,
+    architecture="standalone",
+    sentinel=False,
+    replicas=None,
+    failover__minReplicasToWrite=None,
 )
 REPLICATION = with_redis(PROD, sentinel=False, failover__minReplicasToWrite=None)
 # (old, new, refused?) per setting: the data-losing ones and the ones that must stay allowed.
 CASES: dict[str, tuple[dict[str, Any], dict[str, Any], bool]] = {
-    "sentinel-off": (PROD, with_redis(PROD, sentinel=False, failover__minReplicasToWrite=None), True),
+    "sentinel-off": (
+        PROD,
+        with_redis(PROD, sentinel=False, failover__minReplicasToWrite=None),
+        True,
+    ),
     "sentinel-on": (REPLICATION, PROD, True),
     "to-standalone": (PROD, STANDALONE, True),
     "replication-to-standalone": (REPLICATION, STANDALONE, False),
@@ -52,20 +60,44 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any], bool]] = {
         with_redis(PROD, namespace="sessions", protect=False),
         True,
     ),
-    "memory": (PROD, with_redis(PROD, resources={"memory": "2Gi", "cpu": "500m"}, volumeSize="8Gi",
-                                maxmemory={"percentOfLimit": 40, "policy": "volatile-ttl"}), False),
+    "memory": (
+        PROD,
+        with_redis(
+            PROD,
+            resources={"memory": "2Gi", "cpu": "500m"},
+            volumeSize="8Gi",
+            maxmemory={"percentOfLimit": 40, "policy": "volatile-ttl"},
+        ),
+        False,
+    ),
     "replicas-3-to-5": (PROD, with_redis(PROD, replicas=5), False),
     "replicas-5-to-3": (with_redis(PROD, replicas=5), PROD, False),
     "rotation": (PROD, with_redis(PROD, passwordRotation="2026-12"), False),
-    "maxmemory": (PROD, with_redis(PROD, maxmemory={"percentOfLimit": 50, "policy": "noeviction"}),
-                  False),
-    "failover-timings": (PROD, with_redis(PROD, failover={
-        "downAfterMilliseconds": 3000, "failoverTimeout": 30000, "minReplicasToWrite": 1,
-        "minReplicasMaxLag": 5}), False),
+    "maxmemory": (
+        PROD,
+        with_redis(PROD, maxmemory={"percentOfLimit": 50, "policy": "noeviction"}),
+        False,
+    ),
+    "failover-timings": (
+        PROD,
+        with_redis(
+            PROD,
+            failover={
+                "downAfterMilliseconds": 3000,
+                "failoverTimeout": 30000,
+                "minReplicasToWrite": 1,
+                "minReplicasMaxLag": 5,
+            },
+        ),
+        False,
+    ),
     "write-guard-off": (PROD, with_redis(PROD, failover__minReplicasToWrite=0), False),
     "ready-timeout": (PROD, with_redis(PROD, readyTimeout="45m"), False),
-    "cpu-limit": (PROD, with_redis(PROD, resources={"memory": "1Gi", "cpu": "1", "cpuLimit": "2"}),
-                  False),
+    "cpu-limit": (
+        PROD,
+        with_redis(PROD, resources={"memory": "1Gi", "cpu": "1", "cpuLimit": "2"}),
+        False,
+    ),
     "image-tag": (PROD, with_redis(PROD, images__redis__tag="8.2.1-debian-12-r1"), False),
     "chart-down": (PROD, with_redis(PROD, chartVersion="22.0.5"), False),
     "chart-up": (with_redis(PROD, chartVersion="22.0.5"), PROD, False),
@@ -77,8 +109,12 @@ def _file(tmp: Path, raw: dict[str, Any], name: str) -> Path:
     return write_stack(tmp / f"Pulumi.{name}.yaml", raw)
 
 
-def _preview(old: Path, new: Path, capsys, *render: str) -> tuple[int, dict[tuple[str, str], Any], str]:
-    code = cli.main(["prod", "--stack-file", str(new), "--from", str(old), "--format", "json", *render])
+def _preview(
+    old: Path, new: Path, capsys, *render: str
+) -> tuple[int, dict[tuple[str, str], Any], str]:
+    code = cli.main(
+        ["prod", "--stack-file", str(new), "--from", str(old), "--format", "json", *render]
+    )
     out, err = capsys.readouterr()
     entries = json.loads(out) if out else []
     return code, {(e["type"], e["name"]): e for e in entries}, err
@@ -213,10 +249,16 @@ def test_everything_of_redis_waits_for_the_guard(prod_plan) -> None:
         return seen
 
     redis_parts = [
-        r for r in prod_plan.resources
+        r
+        for r in prod_plan.resources
         if r.parent.endswith("RedisStore::redis") and r.urn != guard.urn
     ]
-    assert {r.name for r in redis_parts} == {"redis-namespace", "redis-password", "redis-auth", "redis"}
+    assert {r.name for r in redis_parts} == {
+        "redis-namespace",
+        "redis-password",
+        "redis-auth",
+        "redis",
+    }
     for r in redis_parts:
         assert guard.urn in needs(r.urn, set()), r.name
     assert guard.protect is True
@@ -234,7 +276,7 @@ def test_renaming_the_release_is_refused(capsys) -> None:
 
     def store(name: str) -> harness.Plan:
         def program() -> None:
-            RedisSessionStore(name, PROD["redis"])  # type: ignore[arg-type]
+            RedisSessionStore(name, PROD["redis"])
 
         plan = harness.run_program(program, {}, project="omnia-agents", stack="prod")
         return add_children(plan, need_charts())
@@ -274,11 +316,10 @@ def test_a_chart_upgrade_that_changes_the_claim_template_is_refused(tmp_path, ca
         if name == "redis/Chart.yaml":
             return re.sub(r"^version: 23\.1\.1$", "version: 24.0.0", text, flags=re.M)
         if name == "redis/templates/sentinel/statefulset.yaml":
-            return text.replace(
-                "          app.kubernetes.io/component: node\n        {{- if .Values.replica.persistence.annotations }}",
-                "          app.kubernetes.io/component: node\n          app.kubernetes.io/part-of: redis\n"
-                "        {{- if .Values.replica.persistence.annotations }}",
-            )
+            anchor = "          app.kubernetes.io/component: node\n        {{- if .Values.replica"
+            label = "          app.kubernetes.io/part-of: redis\n"
+            assert text.count(anchor) == 1  # the claim template's labels
+            return text.replace(anchor, anchor.replace("node\n", f"node\n{label}"))
         return text
 
     _repackaged(pinned, charts, "24.0.0", edit)

@@ -14,11 +14,11 @@ import time
 from pathlib import Path
 
 from offline.inputs import ROOT
+from settings.models import RedisConfig
 from tests.support.redis_procs import INDEX, SESSION_TTL_MS, Server, missing_sessions, session_keys
 from tests.support.render import configs_of_values
 from tests.support.shared import need
 from tests.support.stacks import stack_config
-from settings.models import RedisConfig
 from upstream.redis_chart import chart_values
 
 MARKER = "<!-- copy-sessions:"
@@ -37,7 +37,9 @@ def test_the_copy_script_moves_every_session_with_its_ttl(tmp_path: Path) -> Non
     bash, cli = need("bash"), need("redis-cli")
     # Two lone masters, as the chart starts a standalone one (prod's write guard would refuse
     # every write to a master without replicas; a real move copies into a full topology).
-    redis = RedisConfig.model_validate({"chartVersion": stack_config("prod")["redis"]["chartVersion"]})
+    redis = RedisConfig.model_validate(
+        {"chartVersion": stack_config("prod")["redis"]["chartVersion"]}
+    )
     configs = configs_of_values(chart_values(redis), redis.chart_version)
     password = secrets.token_hex(20)
     servers = []

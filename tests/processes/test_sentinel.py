@@ -20,7 +20,6 @@ import pytest
 
 from settings.loader import parse_config
 from settings.models import RedisConfig
-from tests.support.render import RenderedConfigs, rendered_configs
 from tests.support.redis_procs import (
     Cluster,
     Server,
@@ -29,6 +28,7 @@ from tests.support.redis_procs import (
     missing_sessions,
     wait_for,
 )
+from tests.support.render import RenderedConfigs, rendered_configs
 from tests.support.shared import need
 from tests.support.stacks import stack_config
 from upstream.redis_chart import PASSWORD_LENGTH
@@ -54,9 +54,7 @@ def cluster(tmp_path: Path) -> Iterator[Cluster]:
     )
     nodes = redis.master_replicas + 1  # a Sentinel per node, as the chart runs them
     configs = rendered_configs(stack_config("prod"), tmp_path)
-    running = Cluster(
-        tmp_path, configs, password, replicas=redis.master_replicas, sentinels=nodes
-    )
+    running = Cluster(tmp_path, configs, password, replicas=redis.master_replicas, sentinels=nodes)
     try:
         running.start()
         yield running

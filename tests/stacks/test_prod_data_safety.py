@@ -73,9 +73,7 @@ def test_protection_is_a_stack_setting(write_stack, dev_plan) -> None:
     raw["redis"]["protect"] = False
     plan = run_plan(write_stack(raw))
     # The data guard is protected whatever `protect` says; nothing else is.
-    assert [(r.type, r.name) for r in plan.resources if r.protect] == [
-        (GUARD, "redis-data-guard")
-    ]
+    assert [(r.type, r.name) for r in plan.resources if r.protect] == [(GUARD, "redis-data-guard")]
     # Kept on destroy whatever `protect` says: deleting it would delete the volumes.
     assert plan.one(NAMESPACE, "redis-namespace").retain_on_delete is True
     assert not any(r.protect for r in dev_plan.resources)

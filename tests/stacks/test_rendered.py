@@ -96,8 +96,9 @@ def stack(request, tmp_path_factory) -> tuple[dict[str, Any], dict[tuple[str, st
 def test_the_statefulsets_and_their_volumes(stack) -> None:
     raw, objs, _ = stack
     redis = raw["redis"]
-    found = {name: obj["spec"]["replicas"] for (kind, name), obj in objs.items()
-             if kind == "StatefulSet"}
+    found = {
+        name: obj["spec"]["replicas"] for (kind, name), obj in objs.items() if kind == "StatefulSet"
+    }
     assert found == _expected_statefulsets(redis)
     for name in found:
         spec = objs[("StatefulSet", name)]["spec"]
@@ -115,8 +116,11 @@ def test_the_statefulsets_and_their_volumes(stack) -> None:
 def test_every_container_gets_its_resources(stack) -> None:
     raw, objs, _ = stack
     wanted = raw["redis"]["resources"]
-    limits = {"memory": wanted["memory"], **({"cpu": wanted["cpuLimit"]} if "cpuLimit" in wanted else {})}
-    for (kind, name), obj in objs.items():
+    limits = {
+        "memory": wanted["memory"],
+        **({"cpu": wanted["cpuLimit"]} if "cpuLimit" in wanted else {}),
+    }
+    for (kind, _name), obj in objs.items():
         if kind != "StatefulSet":
             continue
         containers = {c["name"]: c for c in obj["spec"]["template"]["spec"]["containers"]}
@@ -166,7 +170,10 @@ def test_sentinel_conf_timings(stack) -> None:
     failover = redis["failover"]
     conf = _conf_lines(data["sentinel.conf"])
     ns = redis["namespace"]
-    assert f"sentinel monitor mymaster redis-node-0.redis-headless.{ns}.svc.cluster.local 6379 2" in conf
+    assert (
+        f"sentinel monitor mymaster redis-node-0.redis-headless.{ns}.svc.cluster.local 6379 2"
+        in conf
+    )
     assert f"sentinel down-after-milliseconds mymaster {failover['downAfterMilliseconds']}" in conf
     assert f"sentinel failover-timeout mymaster {failover['failoverTimeout']}" in conf
     assert "sentinel parallel-syncs mymaster 1" in conf
@@ -199,8 +206,14 @@ def test_the_network_policy_admits_the_labelled_namespaces_only(stack) -> None:
     assert [p["port"] for p in rule["ports"]] == ports
     assert rule["from"] == [
         {"podSelector": {"matchLabels": {"redis-client": "true"}}},
-        {"podSelector": {"matchLabels": {
-            "app.kubernetes.io/instance": "redis", "app.kubernetes.io/name": "redis"}}},
+        {
+            "podSelector": {
+                "matchLabels": {
+                    "app.kubernetes.io/instance": "redis",
+                    "app.kubernetes.io/name": "redis",
+                }
+            }
+        },
         {"namespaceSelector": {"matchLabels": {CLIENT_LABEL: "true"}}},
     ]
 
@@ -238,7 +251,7 @@ def test_every_object_carries_the_ready_timeout(stack) -> None:
 
 
 def test_the_password_is_only_a_secret_reference(stack) -> None:
-    raw, objs, password = stack
+    _raw, objs, password = stack
     assert not [key for key in objs if key[0] == "Secret"]  # the chart makes no Secret
     assert password not in repr(objs)
     for (kind, _), obj in objs.items():
@@ -280,7 +293,9 @@ def test_prod_renders_the_thirteen_objects_of_the_issue(capsys) -> None:
     items = json.loads(capsys.readouterr().out)
     chart = next(i for i in items if i["type"] == "kubernetes:helm.sh/v4:Chart")
     children = [i for i in items if i["urn"].startswith(chart["urn"].rsplit("::", 1)[0] + "$")]
-    assert sorted((i["type"].rsplit(":", 1)[1], i["inputs"]["metadata"]["name"]) for i in children) == [
+    assert sorted(
+        (i["type"].rsplit(":", 1)[1], i["inputs"]["metadata"]["name"]) for i in children
+    ) == [
         ("ConfigMap", "redis-configuration"),
         ("ConfigMap", "redis-health"),
         ("ConfigMap", "redis-kubectl-scripts"),

@@ -109,7 +109,9 @@ class RenderedConfigs:
         self.sentinel_mode = "start-node.sh" in scripts
         self.master_script = scripts["start-node.sh" if self.sentinel_mode else "start-master.sh"]
         # Standalone renders no replica script.
-        self.replica_script = scripts.get("start-node.sh" if self.sentinel_mode else "start-replica.sh", "")
+        self.replica_script = scripts.get(
+            "start-node.sh" if self.sentinel_mode else "start-replica.sh", ""
+        )
         for script in filter(None, (self.master_script, self.replica_script)):
             assert 'ARGS+=("--requirepass" "${REDIS_PASSWORD}")' in script
             assert "--masterauth" in script
