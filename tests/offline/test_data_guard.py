@@ -164,6 +164,13 @@ def test_memory_and_replicas_update_the_statefulset_in_place(tmp_path, capsys) -
         assert paths in node["paths"]
         chart = entries[("kubernetes:helm.sh/v4:Chart", "redis")]
         assert "redis:redis/redis-node" in chart["children"]["update"]
+        # A changed script or redis.conf replaces its ConfigMap (enableConfigMapMutable off),
+        # deleted first (same name); the pods roll through the checksum annotations.
+        (configmap,) = [
+            e for (t, _), e in entries.items() if t.endswith(":ConfigMap") and e["op"] != "same"
+        ]
+        assert configmap["op"] == "replace"
+        assert "(deleted before its replacement is created: same name)" in configmap["reason"]
         assert chart["reason"].startswith("chart re-rendered: ")
 
 
