@@ -67,7 +67,7 @@ class RedisStore(pulumi.ComponentResource):
         # `protect` says, so a change that deletes, replaces or moves that StatefulSet makes
         # the engine replace this protected resource, which it refuses: `pulumi preview`
         # fails, and `up` stops at this step. Everything of Redis waits for it, so `up`
-        # changes nothing before. Escape hatch (docs/runbooks.md): `pulumi state unprotect`.
+        # changes nothing before. Escape hatch (docs/operating-redis.md): `pulumi state unprotect`.
         self.data_guard = random.RandomId(
             f"{name}{GUARD_SUFFIX}",
             byte_length=4,

@@ -25,7 +25,7 @@ OPS = ("create", "update", "replace", "delete", "same")
 _RANDOM = "random:"
 PROTECTED_REPLACE = "cannot replace a protected resource (protect: true)"
 PROTECTED_DELETE = "cannot delete a protected resource (protect: true)"
-# Where docs/runbooks.md says how to make each refused change by hand.
+# Where docs/operating-redis.md says how to make each refused change by hand.
 RUNBOOKS = {
     "volumeSize": f"{RUNBOOK}#growing-the-redis-volumes",
     "namespace": f"{RUNBOOK}#moving-redis-to-another-namespace",

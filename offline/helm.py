@@ -26,7 +26,7 @@ from upstream.helm_chart_v4 import Child, RenderError, chart_children
 from upstream.kubernetes import DEFAULT_NAMESPACE, HELM_CHART_V4
 
 TOOLS_HELM = ROOT / ".tools" / "helm" / "helm"  # where `make helm` puts the pinned CLI
-DEFAULT_CHARTS = ROOT / "charts"
+DEFAULT_CHARTS = Path("charts")  # where plan.py runs, as `helm pull --destination charts`
 RENDER_TIMEOUT_S = 120
 # chart.go `preregister`: this annotation makes the child RetainOnDelete.
 KEEP_POLICY = ("helm.sh/resource-policy", "keep")

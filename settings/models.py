@@ -189,7 +189,7 @@ class RedisConfig(_Model):
                 f"volumeSize: {self.volume_size} cannot hold the append-only file of a full "
                 f"maxmemory ({AOF_VOLUME_FACTOR} x {self.maxmemory_bytes // MIB}Mi); "
                 f"use at least {-(-needed // GIB)}Gi on a new stack (a deployed stack: grow its "
-                "volumes by hand first, docs/runbooks.md#growing-the-redis-volumes, or keep "
+                "volumes by hand first, docs/operating-redis.md#growing-the-redis-volumes, or keep "
                 "resources.memory)"
             )
         return self

@@ -42,7 +42,7 @@ def unchecked_warning(version: str) -> str | None:
         f"omnia-agents:redis.chartVersion: {version} is not a chart version omnia-agents has "
         f"checked ({', '.join(CHECKED)}): the data guard cannot tell whether it deletes or "
         "replaces the StatefulSet that holds the sessions; review `plan.py --render --from` "
-        "on it before `pulumi up` (docs/chart-render.md)"
+        "on it before `pulumi up` (docs/offline-plan.md)"
     )
 
 

@@ -10,6 +10,7 @@ compared with what the command really prints.
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import json
 import re
@@ -145,8 +146,34 @@ def _config_key(key: str) -> bool:
     return True
 
 
+@functools.cache
+def _prod_rendered() -> tuple[dict[str, Any], dict[tuple[str, str], dict[str, Any]]]:
+    """Prod's resources by URN (the chart's children too) and its rendered objects."""
+    from tests.support.render import objects, rendered_plan
+
+    plan = rendered_plan(ROOT / "stacks" / "Pulumi.prod.yaml")
+    return {r.urn: r for r in plan.resources}, objects(plan)
+
+
+def _prod_urn(urn: str, *, protected: bool | None = None) -> None:
+    """A URN the runbooks name is one prod registers (protected, where they unprotect it)."""
+    resources, _ = _prod_rendered()
+    assert urn in resources, urn
+    if protected is not None:
+        assert resources[urn].protect is protected, urn
+
+
 def _pulumi(args: list[str], cwd: Path) -> None:
     if tuple(args) in _PULUMI_PLAIN:
+        return
+    if args[:2] == ["state", "unprotect"] and args[2].startswith("urn:"):
+        _prod_urn(args[2], protected=True)
+        return
+    if args[:2] == ["state", "delete"]:
+        _prod_urn(args[2])
+        return
+    if args[:3] == ["refresh", "--yes", "--target"]:
+        _prod_urn(args[3])
         return
     if args[:2] == ["stack", "init"]:
         # In a project; in this one the stack file must already be there (stackConfigDir).
@@ -182,8 +209,54 @@ def _policy_names() -> set[str]:
     return set(re.findall(r'"(omnia-[a-z-]+)"', text))
 
 
+def _kubectl_in_redis(args: list[str]) -> None:
+    """`kubectl -n <prod's Redis namespace> ...`: the objects named are ones the chart renders
+    for prod (claims: `<claim template>-<statefulset>-<i>`)."""
+    from upstream.redis_volumes import claims
+
+    _, objs = _prod_rendered()
+    namespace = yaml.safe_load((ROOT / "stacks" / "Pulumi.prod.yaml").read_text())["config"][
+        f"{PROJECT}:redis"
+    ]["namespace"]
+    assert args[:2] == ["-n", namespace], args
+    args = args[2:]
+    statefulsets = {name: obj for (kind, name), obj in objs.items() if kind == "StatefulSet"}
+    every_claim = {c for obj in statefulsets.values() for c in claims(obj)}
+    if args[:2] in (["get", "pvc"], ["patch", "pvc"]) and len(args) > 2:
+        assert args[2] in every_claim, args
+        if args[0] == "patch":
+            patch = json.loads(args[args.index("-p") + 1])
+            assert set(patch) == {"spec"} and "storage" in patch["spec"]["resources"]["requests"]
+    elif args == ["get", "pvc"]:
+        pass
+    elif args[:2] == ["delete", "statefulset"]:
+        assert args[2] in statefulsets and args[3:] in ([], ["--cascade=orphan"]), args
+    elif args[:3] == ["delete", "pvc", "-l"]:
+        label, _, value = args[3].partition("=")
+        templates = [t for o in statefulsets.values() for t in o["spec"]["volumeClaimTemplates"]]
+        assert any(t["metadata"]["labels"].get(label) == value for t in templates), args
+    elif args[:3] == ["get", "pods", "-l"]:
+        label, _, value = args[3].partition("=")
+        master = objs[("Service", "redis-master")]["spec"]["selector"]
+        assert master.get(label) == value, args  # what the master Service selects
+    elif args[:2] == ["exec", "-i"]:
+        assert args[2] == "<pod>" and args[3:5] == ["-c", "redis"], args
+        containers = [c["name"] for o in statefulsets.values()
+                      for c in o["spec"]["template"]["spec"]["containers"]]  # fmt: skip
+        assert "redis" in containers
+        assert args[5:9] == ["--", "bash", "-s", "--"] and args[10] == "6379", args
+        assert re.fullmatch(r"redis-master\.<namespace>\.svc", args[9]), args
+        assert args[11] == "<" and (ROOT / args[12]).is_file(), args
+    else:
+        pytest.fail(f"no check for `kubectl -n {namespace} {' '.join(args)}`: add one")
+
+
 def _kubectl(args: list[str]) -> None:
-    if args[:2] == ["get", "crd"]:
+    if args[:1] == ["-n"]:
+        _kubectl_in_redis(args)
+    elif args[:2] == ["get", "storageclass"]:
+        assert args[2] == "<class>" and args[3:] == ["-o", "jsonpath={.allowVolumeExpansion}"]
+    elif args[:2] == ["get", "crd"]:
         assert args[2] == CRD_NAME and args[-2:] == ["-o", "yaml"], args
     elif args[:2] == ["label", "namespace"]:
         label, _, value = args[3].partition("=")
@@ -221,8 +294,23 @@ def run_shell(path: Path, cwd: Path) -> None:
             _pulumi(args, here)
         elif head == "kubectl":
             _kubectl(args)
+        elif head == "helm" and args[0] == "pull":
+            _helm_pull(args[1:], here)
         else:
             pytest.fail(f"no check for `{' '.join(words)}` in {path.name}: add one")
+
+
+def _helm_pull(args: list[str], cwd: Path) -> None:
+    """`helm pull <the default chart> --version V --destination D`: offline, the scratch copy
+    gets the same bytes from ../shared (the chart as `helm pull` gives it)."""
+    from tests.support.render import need_charts
+    from upstream.redis_chart import DEFAULT_CHART
+
+    assert args[0] == DEFAULT_CHART, args
+    version = args[args.index("--version") + 1]
+    destination = cwd / args[args.index("--destination") + 1]
+    destination.mkdir(parents=True, exist_ok=True)
+    shutil.copy(need_charts() / version / f"redis-{version}.tgz", destination)
 
 
 def _plan(args: list[str], cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:

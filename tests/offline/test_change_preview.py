@@ -196,7 +196,7 @@ def test_moving_redis_to_another_namespace_is_refused_while_protected(write_stac
     assert (guard["op"], guard["paths"]) == ("replace", ["keepers.namespace"])
     assert guard["refused"].startswith("cannot replace a protected resource (protect: true)")
     assert "namespace: redis -> sessions" in guard["refused"]
-    assert "docs/runbooks.md#moving-redis-to-another-namespace" in guard["refused"]
+    assert "docs/operating-redis.md#moving-redis-to-another-namespace" in guard["refused"]
 
 
 def _secret(plan: harness.Plan) -> Registration:

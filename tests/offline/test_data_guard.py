@@ -134,7 +134,7 @@ def test_each_setting_previews_as_the_render_decides(case, tmp_path, capsys) -> 
         assert holders, "the StatefulSet holding the sessions is refused from the render"
         assert guard["op"] == "replace" and "refused" in guard  # ...and by the engine's guard
         for entry in [*holders, guard]:
-            assert "sessions lost; by hand: docs/runbooks.md#" in entry["refused"]
+            assert "sessions lost; by hand: docs/operating-redis.md#" in entry["refused"]
         assert len(stops) == len([e for e in entries.values() if "refused" in e])
     else:
         assert (code, stops, holders) == (0, [], [])
@@ -345,13 +345,13 @@ def test_a_chart_upgrade_that_changes_the_claim_template_is_refused(tmp_path, ca
 
 
 def test_every_runbook_the_refusals_name_is_in_the_docs() -> None:
-    text = (ROOT / "docs" / "runbooks.md").read_text(encoding="utf-8")
+    text = (ROOT / "docs" / "operating-redis.md").read_text(encoding="utf-8")
     anchors = {
         re.sub(r"[^a-z0-9 -]", "", line.lstrip("#").strip().lower()).replace(" ", "-")
         for line in text.splitlines()
         if line.startswith("#")
     }
-    for link in {*RUNBOOKS.values(), "docs/runbooks.md#removing-redis"}:
+    for link in {*RUNBOOKS.values(), "docs/operating-redis.md#removing-redis"}:
         assert link.split("#")[1] in anchors, link
 
 

@@ -1,13 +1,12 @@
-"""The runbooks' commands on real processes: docs/runbooks.md's session copy, run as written.
+"""The runbooks' commands on real processes: docs/operating-redis.md's session copy, as shown.
 
-The script under the `copy-sessions` marker is run with bash in the environment the chart's
+docs/snippets/copy-sessions.bash is run with bash in the environment the chart's
 `redis` container has (`REDIS_PASSWORD_FILE`, `REDIS_PORT`), against two real redis-server
 processes started from the chart's render (same password, as after a namespace move).
 """
 
 from __future__ import annotations
 
-import re
 import secrets
 import subprocess
 import time
@@ -21,15 +20,11 @@ from tests.support.shared import need
 from tests.support.stacks import stack_config
 from upstream.redis_chart import chart_values
 
-MARKER = "<!-- copy-sessions:"
+SCRIPT = ROOT / "docs" / "snippets" / "copy-sessions.bash"
 
 
 def _script() -> str:
-    text = (ROOT / "docs" / "runbooks.md").read_text(encoding="utf-8")
-    after = text[text.index(MARKER) :]
-    found = re.search(r"```bash\n(.*?)```", after, re.S)
-    assert found is not None
-    return found.group(1)
+    return SCRIPT.read_text(encoding="utf-8")
 
 
 def test_the_copy_script_moves_every_session_with_its_ttl(tmp_path: Path) -> None:

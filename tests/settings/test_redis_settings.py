@@ -104,7 +104,7 @@ BAD = [
         {"volumeSize": "1Gi"},
         f"{_PREFIX}: volumeSize: 1Gi cannot hold the append-only file of a full maxmemory "
         "(3 x 614Mi); use at least 2Gi on a new stack (a deployed stack: grow its volumes by "
-        "hand first, docs/runbooks.md#growing-the-redis-volumes, or keep resources.memory)",
+        "hand first, docs/operating-redis.md#growing-the-redis-volumes, or keep resources.memory)",
     ),
     (
         "sentinel-two-nodes",

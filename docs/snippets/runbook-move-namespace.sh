@@ -1,0 +1,6 @@
+pulumi state delete 'urn:pulumi:prod::omnia-agents::omnia-agents:index:RedisStore$kubernetes:helm.sh/v4:Chart$kubernetes:apps/v1:StatefulSet::redis:redis/redis-node'   # Pulumi forgets it; it keeps running
+pulumi config set --path omnia-agents:redis.namespace sessions
+pulumi state unprotect 'urn:pulumi:prod::omnia-agents::omnia-agents:index:RedisStore$random:index/randomId:RandomId::redis-data-guard'
+pulumi state unprotect 'urn:pulumi:prod::omnia-agents::omnia-agents:index:RedisStore$kubernetes:core/v1:Namespace::redis-namespace'
+pulumi up
+kubectl label namespace redis omnia-agents/redis-client=true   # the new Redis admits the old pods
