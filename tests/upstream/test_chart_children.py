@@ -10,7 +10,10 @@ import pytest
 from upstream.helm_chart_v4 import RenderError, chart_children, child_urn
 from upstream.kubernetes_diff import delete_before_replace, force_new_paths, replace_keys
 
-CHART = "urn:pulumi:prod::omnia-agents::omnia-agents:index:RedisStore$kubernetes:helm.sh/v4:Chart::redis"
+CHART = (
+    "urn:pulumi:prod::omnia-agents::omnia-agents:index:RedisStore"
+    "$kubernetes:helm.sh/v4:Chart::redis"
+)
 RENDER = """\
 ---
 # Source: x/templates/cm.yaml

@@ -16,6 +16,7 @@ import yaml
 from settings.models import RedisConfig
 from tests.support.shared import CHARTS, shared_file
 from tests.support.stacks import stack_config
+from upstream.chart_versions import CHECKED
 from upstream.redis_chart import (
     CHART_REPLICA_COUNT,
     MASTER_SET,
@@ -24,7 +25,7 @@ from upstream.redis_chart import (
     chart_values,
 )
 
-VERSIONS = ("22.0.5", "23.1.1")
+VERSIONS = CHECKED  # the chart versions the project has checked
 # Maps whose keys are the user's (labels, annotations, Kubernetes resource lists): the map
 # itself must exist in values.yaml (as `{}`), its contents are not chart keys.
 FREE_FORM = frozenset(
