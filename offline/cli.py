@@ -86,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.cluster:
             cluster = read_cluster(args.cluster)
     except StackFileError as err:
-        return _fail([f"{display_path(args.cluster)}: {err}"], 2)
+        return _fail([f"{display_path(args.cluster)}: {line}" for line in err.lines], 2)
     if args.crd:
         from upstream.crd_judge import CrdFileError
 
@@ -148,7 +148,7 @@ def _planned(
     try:
         return run_plan(path, stack, cluster=cluster), 0
     except StackFileError as err:
-        return None, _fail([f"{where}: {err}"], 2)
+        return None, _fail([f"{where}: {line}" for line in err.lines], 2)
     except ConfigError as err:
         return None, _fail(err.lines(where), 2)
     except CrdMismatch as err:  # omnia-agents:crdFile, or the CRD the cluster serves

@@ -4,10 +4,9 @@ and cluster descriptions (the namespaces and CRD a mock cluster answers reads wi
 from __future__ import annotations
 
 import functools
-import json
+import logging
 import re
 from pathlib import Path
-from typing import Any
 
 import yaml
 
@@ -17,10 +16,16 @@ from upstream.agent_runtime import CRD_NAME
 ROOT = Path(__file__).resolve().parents[1]  # the project: Pulumi.yaml and __main__.py
 # libyaml when present (safe variants either way): a stack of 1000 agents parses 20x faster.
 LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+MAX_READ = (1 << 20) + 1  # a byte past offline.yaml_v3.MAX_FILE_BYTES: enough to refuse it
 
 
 class StackFileError(Exception):
-    """A stack file (or cluster description) that cannot be read."""
+    """A stack file (or cluster description) that cannot be read: one line per problem, each
+    naming the key (or the line) it is about."""
+
+    def __init__(self, *lines: str) -> None:
+        super().__init__("\n".join(lines))
+        self.lines = list(lines)
 
 
 @functools.cache
@@ -31,32 +36,27 @@ def project_settings() -> tuple[str, Path]:
 
 
 def read_stack_config(path: Path, project: str) -> dict[str, str]:
-    """Config as the Pulumi CLI hands it to a program: structured values as JSON text."""
+    """Config as the Pulumi CLI hands it to a program (offline.yaml_v3: yaml.v3's reading, the
+    CLI's round trip, structured values as Go's JSON). What the CLI would only warn about is
+    logged as a warning; what it refuses, and encrypted values, raise StackFileError."""
+    from offline.yaml_v3 import YamlProblemsError, key_text, read_stack, too_big
+
     try:
-        document = yaml.load(path.read_text(encoding="utf-8"), Loader=LOADER)
+        with path.open("rb") as file:
+            data = file.read(MAX_READ)
+            if len(data) == MAX_READ:
+                raise StackFileError(too_big(path.stat().st_size))
     except OSError as err:
         raise StackFileError(f"cannot read the stack file ({err.strerror})") from None
-    except yaml.YAMLError as err:
-        raise StackFileError(f"not valid YAML ({err})") from None
-    document = document or {}
-    if not isinstance(document, dict) or not isinstance(document.get("config", {}), dict):
-        raise StackFileError("expected a mapping with a `config:` mapping")
-    config: dict[str, str] = {}
-    for key, value in (document.get("config") or {}).items():
-        full = str(key) if ":" in str(key) else f"{project}:{key}"
-        if _has_secure(value):
-            raise StackFileError(f"{full}: encrypted values cannot be read offline")
-        config[full] = value if isinstance(value, str) else json.dumps(value)
-    return config
-
-
-def _has_secure(value: Any) -> bool:
-    """`secure:` values are ciphertext only the Pulumi CLI can open, at any depth."""
-    if isinstance(value, dict):
-        return set(value) == {"secure"} or any(_has_secure(v) for v in value.values())
-    if isinstance(value, list):
-        return any(_has_secure(v) for v in value)
-    return False
+    try:
+        read = read_stack(data, project)
+    except YamlProblemsError as err:
+        raise StackFileError(
+            *(f"{key_text(p.path)}: {p.message}" if p.path else p.message for p in err.problems)
+        ) from None
+    for warning in read.warnings:
+        logging.getLogger().warning(f"{display_path(path)}: {warning}")
+    return read.config
 
 
 def stack_file_for(stack: str) -> Path:
@@ -82,9 +82,14 @@ def read_cluster(path: Path) -> Cluster:
     """A cluster description: `namespaces:` (the ones that exist; omitted: all do) and `crd:`
     (a CRD file, relative to the description; null: not installed; omitted: present, not
     judged). Raises StackFileError."""
+    from offline.yaml_v3 import YamlProblemsError, load
+
     try:
-        document = yaml.load(path.read_text(encoding="utf-8"), Loader=LOADER) or {}
-    except (OSError, yaml.YAMLError) as err:
+        with path.open("rb") as file:
+            document = load(file.read(MAX_READ)) or {}
+    except OSError as err:
+        raise StackFileError(f"cannot read the cluster description ({err.strerror})") from None
+    except YamlProblemsError as err:
         raise StackFileError(f"cannot read the cluster description ({err})") from None
     if not isinstance(document, dict) or set(document) - {"namespaces", "crd"}:
         raise StackFileError("a cluster description has only `namespaces:` and `crd:`")

@@ -462,9 +462,12 @@ def test_bad_config_registers_nothing(write_stack) -> None:
         ("config: [1, 2]\n", "expected a mapping with a `config:` mapping"),
         (
             "config:\n  omnia-agents:redis:\n    chartVersion:\n      secure: AAAB\n",
-            "omnia-agents:redis: encrypted values cannot be read offline",
+            "omnia-agents:redis.chartVersion: encrypted values cannot be read offline",
         ),
-        ("config: {omnia-agents:session: [\n", "not valid YAML"),
+        (
+            "config: {omnia-agents:session: [\n",
+            "line 2, column 1: did not find expected node content: not valid YAML",
+        ),
         (
             "config:\n  omnia-agents:session:\n    secure: AAAB\n",
             "omnia-agents:session: encrypted values cannot be read offline",
