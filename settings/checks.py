@@ -7,14 +7,23 @@ where a model would not build, so a user fixes everything in one round.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Mapping
+import math
+from collections.abc import Iterator, Mapping
 from typing import Any
 
+import yaml
+
 from settings.errors import Problem, key_path
-from settings.fields import AgentNamespaces
-from settings.models import AgentConfig
+from settings.fields import AgentNamespaces, has_credentials, mask_credentials
+from settings.models import AgentConfig, RedisConfig
 from upstream.agent_runtime import CREDENTIALS_ANNOTATION, CREDENTIALS_SECRET
-from upstream.kubernetes import CLUSTER_NAMESPACES
+from upstream.kubernetes import (
+    ANNOTATIONS_MAX_BYTES,
+    CLUSTER_NAMESPACES,
+    OBJECT_MAX_BYTES,
+    annotations_size,
+    qualified_name_problem,
+)
 from upstream.omnia_releases import (
     NEWEST_KNOWN,
     RELEASES,
@@ -24,6 +33,7 @@ from upstream.omnia_releases import (
     first_with,
     release_for,
 )
+from upstream.pulumi_config import GO_TIME_STRING, MAX_DEPTH
 
 # An agent's namespace when the stack file leaves it out: the model's own default.
 _DEFAULT_NAMESPACE = AgentConfig.model_fields["namespace"].default
@@ -45,23 +55,45 @@ def _duplicates(agents: list[tuple[int, dict[str, Any]]]) -> list[Problem]:
     return problems
 
 
+def _flow(value: Any) -> str:
+    """A value as one line of YAML, for a hint a user can paste."""
+    text: str = yaml.safe_dump(value, default_flow_style=True, width=1 << 16, sort_keys=False)
+    return text.strip().removesuffix("...").strip()
+
+
 def _foreign_facades(
     agents: list[tuple[int, dict[str, Any]]], version: str | None, release: Release
 ) -> list[Problem]:
-    """The other release's facade key: the CRD requires this one's and prunes the other."""
+    """The other release's facade key: the CRD requires this one's and prunes the other.
+
+    The fix shown is the agent's own facade in this release's shape; omniaVersion is named
+    only when it is unset (when set, the user has said which release the cluster runs).
+    """
     wrong = "facades" if release.facade == "facade" else "facade"
     since = first_with("context").first
     era = f"{since} or later" if wrong == "facades" else f"releases before {since}"
-    return [
-        Problem(
-            key_path(("agents", i, "spec", wrong)),
-            f"spec.{wrong} belongs to Omnia {era}, but omniaVersion {version or '(unset)'} "
-            f"selects spec.{release.block}: set omnia-agents:omniaVersion to the release the "
-            "cluster runs",
+    problems = []
+    for i, agent in agents:
+        spec = agent.get("spec")
+        if not isinstance(spec, dict) or wrong not in spec:
+            continue
+        given = spec[wrong]
+        if wrong == "facades":  # one object: the first of the list
+            first = given[0] if isinstance(given, list) and given else {"type": "websocket"}
+            fix = f"`facade: {_flow(first)}` (one object)"
+        else:
+            fix = f"`facades: {_flow([given])}` (a list)"
+        reads = (
+            f"omniaVersion {version} reads spec.{release.facade}: write {fix}"
+            if version
+            else f"omniaVersion is unset, which means a release before {since} (spec."
+            f"{release.facade}): set omnia-agents:omniaVersion to the release the cluster runs, "
+            f"or write {fix}"
         )
-        for i, agent in agents
-        if isinstance(agent.get("spec"), dict) and wrong in agent["spec"]
-    ]
+        problems.append(
+            Problem(key_path(("agents", i, "spec", wrong)), f"belongs to Omnia {era}; {reads}")
+        )
+    return problems
 
 
 def _pod_annotations(agents: list[tuple[int, dict[str, Any]]]) -> list[Problem]:
@@ -75,7 +107,9 @@ def _pod_annotations(agents: list[tuple[int, dict[str, Any]]]) -> list[Problem]:
         annotations = spec["extraPodAnnotations"]
         if not isinstance(annotations, dict):
             problems.append(Problem(where, "must be a mapping of annotation names to values"))
-        elif CREDENTIALS_ANNOTATION in annotations:
+            continue
+        problems += _annotation_problems(where, annotations)
+        if CREDENTIALS_ANNOTATION in annotations:
             problems.append(
                 Problem(
                     f"{where}.{CREDENTIALS_ANNOTATION}",
@@ -84,6 +118,154 @@ def _pod_annotations(agents: list[tuple[int, dict[str, Any]]]) -> list[Problem]:
                 )
             )
     return problems
+
+
+def _annotation_problems(where: str, annotations: dict[Any, Any]) -> list[Problem]:
+    """What the API server refuses of the agent pods' annotations, where the operator puts
+    these (the CRD: "additional annotations to add to the agent pods"): k8s.io/apimachinery
+    pkg/api/validation/objectmeta.go `ValidateAnnotations`."""
+    problems = []
+    for key, value in annotations.items():
+        if not isinstance(value, str):
+            problems.append(
+                Problem(f"{where}.{key}", f"must be a string (got {value!r}): quote it")
+            )
+        why = qualified_name_problem(str(key).lower())
+        if why:
+            problems.append(Problem(f"{where}.{key}", f"is not an annotation name: it {why}"))
+    size = annotations_size({str(k): str(v) for k, v in annotations.items()})
+    # The program adds its credentials stamp (key and 16 hex digits) beside them.
+    size += len(CREDENTIALS_ANNOTATION) + 16
+    if size > ANNOTATIONS_MAX_BYTES:
+        problems.append(
+            Problem(
+                where,
+                f"{size / 1024:.0f} KiB of annotations (with the program's own stamp): "
+                f"Kubernetes refuses pods with more than {ANNOTATIONS_MAX_BYTES >> 10} KiB, "
+                "so the operator could never start the agent",
+            )
+        )
+    return problems
+
+
+def _object_sizes(agents: list[tuple[int, dict[str, Any]]]) -> list[Problem]:
+    """An AgentRuntime is stored as JSON in etcd (upstream.kubernetes OBJECT_MAX_BYTES)."""
+    import json
+
+    problems = []
+    for i, agent in agents:
+        spec = agent.get("spec")
+        if not isinstance(spec, dict):
+            continue
+        try:
+            size = len(json.dumps(spec, separators=(",", ":")).encode())
+        except (TypeError, ValueError, RecursionError):
+            continue  # a value the model refuses on its own
+        if size > OBJECT_MAX_BYTES:
+            problems.append(
+                Problem(
+                    key_path(("agents", i, "spec")),
+                    f"is {size / (1 << 20):.1f} MiB: an AgentRuntime is stored as JSON in etcd, "
+                    f"which refuses objects over {OBJECT_MAX_BYTES / (1 << 20):.1f} MiB",
+                )
+            )
+    return problems
+
+
+def _leaves(raw: Mapping[str, Any]) -> Iterator[tuple[tuple[int | str, ...], Any, int]]:
+    """Every value with its key path and depth, in a loop (no input makes this recurse)."""
+    stack: list[tuple[tuple[int | str, ...], Any, int]] = [((k,), v, 1) for k, v in raw.items()]
+    stack.reverse()
+    while stack:
+        path, value, depth = stack.pop()
+        yield path, value, depth
+        if depth > MAX_DEPTH:
+            continue
+        if isinstance(value, dict):
+            stack += reversed([((*path, k), v, depth + 1) for k, v in value.items()])
+        elif isinstance(value, list):
+            stack += reversed([((*path, i), v, depth + 1) for i, v in enumerate(value)])
+
+
+def value_problems(raw: Mapping[str, Any]) -> list[Problem]:
+    """What no value may hold anywhere: a password in a URL, a number JSON cannot carry, more
+    nesting than the program reads."""
+    problems = []
+    deep: set[int | str] = set()
+    for path, value, depth in _leaves(raw):
+        if depth > MAX_DEPTH and path[0] not in deep:
+            deep.add(path[0])
+            problems.append(
+                Problem(
+                    key_path(path[:1]),
+                    f"is nested deeper than {MAX_DEPTH} levels: omnia-agents reads at most "
+                    f"{MAX_DEPTH} (no AgentRuntime field is nested so deep)",
+                )
+            )
+        elif isinstance(value, float) and not math.isfinite(value):
+            problems.append(
+                Problem(
+                    key_path(path),
+                    f"{value} is not a number JSON can carry (Kubernetes objects are JSON)",
+                )
+            )
+        elif isinstance(value, str) and has_credentials(value):
+            problems.append(
+                Problem(
+                    key_path(path),
+                    f"{mask_credentials(value)!r} holds a password in a URL: it would be stored "
+                    "in clear in the state and the objects it reaches; omnia-agents settings "
+                    "hold no secrets (reference a Secret instead, e.g. valueFrom.secretKeyRef)",
+                )
+            )
+    return problems
+
+
+def value_warnings(raw: Mapping[str, Any]) -> list[str]:
+    """Values that are not what the stack file's author wrote."""
+    found = []
+    for path, value, _ in _leaves(raw):
+        if isinstance(value, str) and GO_TIME_STRING.fullmatch(value):
+            found.append(
+                f"{key_path(path)}: {value!r} is how the Pulumi CLI passes a YAML date or time "
+                "written unquoted: quote it in the stack file to keep the text as written"
+                + (" (a new value: the password rotates)" if "passwordRotation" in path else "")
+            )
+    return found
+
+
+def _redis_namespace(
+    raw: Mapping[str, Any], agents: list[tuple[int, dict[str, Any]]]
+) -> list[Problem]:
+    """The program creates the Redis namespace: one that exists already fails `pulumi up`
+    (AlreadyExists), and deleting the stack's would take a cluster namespace with it."""
+    redis = raw.get("redis")
+    if not isinstance(redis, dict):
+        return []
+    namespace = redis.get("namespace", RedisConfig.model_fields["namespace"].default)
+    where = key_path(("redis", "namespace"))
+    if namespace in CLUSTER_NAMESPACES:
+        return [
+            Problem(
+                where,
+                f"{namespace!r} exists in every cluster: the program creates (and keeps) the Redis "
+                "namespace, so creating it fails (AlreadyExists); give Redis a namespace of its "
+                "own (default 'redis')",
+            )
+        ]
+    if raw.get("agentNamespaces", AgentNamespaces.REQUIRE) != AgentNamespaces.REQUIRE:
+        return []
+    sharing = [i for i, a in agents if a.get("namespace", _DEFAULT_NAMESPACE) == namespace]
+    if not sharing:
+        return []
+    return [
+        Problem(
+            where,
+            f"{namespace!r} is also agents[{sharing[0]}]'s namespace, which agentNamespaces: "
+            "require says exists: the program creates the Redis namespace, and creating one that "
+            "exists fails (AlreadyExists); give Redis a namespace of its own",
+        )
+    ]
 
 
 def _created_namespaces(
@@ -142,7 +324,7 @@ def cross_checks(raw: Mapping[str, Any]) -> list[Problem]:
     """Checks across keys, on the raw values so they are reported with every other problem."""
     agents = [(i, a) for i, a in enumerate(raw.get("agents") or []) if isinstance(a, dict)]
     problems = _duplicates(agents) + _runtime_env(agents) + _pod_annotations(agents)
-    problems += _created_namespaces(raw, agents)
+    problems += _created_namespaces(raw, agents) + _object_sizes(agents)
     version = raw.get("omniaVersion")
     version = version if isinstance(version, str) else None
     with contextlib.suppress(ValueError):  # a bad omniaVersion is reported by the model
@@ -164,6 +346,8 @@ def cross_checks(raw: Mapping[str, Any]) -> list[Problem]:
                 f"runtime env), so set the release the cluster runs (e.g. '{NEWEST_KNOWN}')",
             )
         )
+    if uses_redis:
+        problems += _redis_namespace(raw, agents)
     if "redis" not in raw and uses_redis:
         problems.append(
             Problem(

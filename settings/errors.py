@@ -11,8 +11,10 @@ from typing import Any, NamedTuple, get_args, get_origin
 import pulumi
 from pydantic import BaseModel
 
+from settings.fields import MASK, HintedError, mask_credentials
 from settings.models import StackConfig
 from settings.project import PROJECT
+from upstream.pulumi_config import OLD_BOOLS
 
 
 class Problem(NamedTuple):
@@ -32,7 +34,8 @@ class ConfigError(pulumi.RunError):
 
     def lines(self, source: str | None = None) -> list[str]:
         where = source or self.source
-        return [f"{where}: {p.key}: {p.message}" for p in self.problems]
+        # A credential anywhere (`oci://user:pw@...`) is masked, whatever built the message.
+        return [mask_credentials(f"{where}: {p.key}: {p.message}") for p in self.problems]
 
 
 class CrdMismatch(pulumi.RunError):
@@ -79,15 +82,55 @@ def problem(error: Any, secret_keys: frozenset[str] = frozenset()) -> Problem:
     """One pydantic error as a stack-file line: the key path and a message a user can act on."""
     loc = tuple(error["loc"])
     kind = error["type"]
+    secret = bool(loc) and loc[0] in secret_keys  # set with --secret: never echo the value
     if kind == "extra_forbidden":
         known = _known_keys(loc[:-1])
         message = "unknown key" + (f" (known: {', '.join(known)})" if known else "")
     elif kind == "missing":
         message = "is required"
     elif kind == "value_error":
-        message = str(error["ctx"]["error"])
+        cause = error["ctx"]["error"]
+        message = cause.public if secret and isinstance(cause, HintedError) else str(cause)
+    elif kind == "bool_type" and error["input"] in OLD_BOOLS and not secret:
+        # yaml.v3 reads YAML 1.2: `yes`, `on`, `y` are strings (upstream.pulumi_config).
+        message = (
+            f"{error['input']!r} is a string to the Pulumi CLI (YAML 1.2: only true and false "
+            "are booleans): write true or false"
+        )
     else:
         message = f"{error['msg']} (got {error['input']!r})"
-    if loc and loc[0] in secret_keys:  # set with --secret: never echo the value
-        message = message.replace(repr(error["input"]), "[secret]")
+    if secret:
+        message = message.replace(repr(error["input"]), MASK)
     return Problem(key_path(loc), message)
+
+
+def scrub(problems: list[Problem], raw: Any, secret_keys: frozenset[str]) -> list[Problem]:
+    """Problems under a secret key with every string of its value masked: cross-key checks
+    quote values too (a duplicate agent's name)."""
+    scrubbed = []
+    for found in problems:
+        top = found.key.removeprefix(f"{PROJECT}:").split(".")[0].split("[")[0]
+        if top not in secret_keys:
+            scrubbed.append(found)
+            continue
+        message = found.message
+        for text in sorted(_strings(raw.get(top)), key=len, reverse=True):
+            message = message.replace(text, MASK)
+        scrubbed.append(found._replace(message=message))
+    return scrubbed
+
+
+def _strings(value: Any) -> set[str]:
+    found: set[str] = set()
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack += [*item.keys(), *item.values()]
+        elif isinstance(item, list):
+            stack += item
+        elif isinstance(item, str | int | float) and not isinstance(item, bool):
+            text = str(item)
+            if len(text) >= 2 and text != MASK:
+                found.add(text)
+    return found

@@ -13,7 +13,12 @@ from typing import Annotated, Any
 import semver
 from pydantic import AfterValidator, BeforeValidator, StrictStr
 
-from upstream.go_duration import DurationError, parse_go_duration
+from upstream.go_duration import (
+    MAX_DURATION,
+    DurationError,
+    DurationOverflowError,
+    parse_go_duration,
+)
 from upstream.kubernetes import DNS_LABEL_MAX, MIB, is_cpu, is_dns_label, memory_bytes
 from upstream.omnia_releases import SessionType, parse_version, release_for
 from upstream.redis_chart import MaxmemoryPolicy
@@ -22,6 +27,27 @@ _GO_UNITS = "ns, us, ms, s, m, h"
 _HOURS_PER = {"d": 24, "w": 168, "y": 8760}
 _FOREIGN_UNIT = re.compile(r"^([0-9]+(?:\.[0-9]+)?)([dwy])$")
 MIN_REDIS_MEMORY = 64 * MIB
+# `user:password@` in a URL (RFC 3986 userinfo), up to the authority's last `@`.
+_CREDENTIAL = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.-]*://[^/?#@\s:]*):[^/?#\s]*@")
+MASK = "[secret]"
+
+
+class HintedError(ValueError):
+    """A refusal whose hint is derived from the value: `public` is the same refusal without
+    it, for values set as secrets."""
+
+    def __init__(self, message: str, public: str) -> None:
+        super().__init__(message)
+        self.public = public
+
+
+def mask_credentials(text: str) -> str:
+    """`oci://admin:pw@host` -> `oci://admin:[secret]@host`, anywhere in a message."""
+    return _CREDENTIAL.sub(lambda m: f"{m.group('head')}:{MASK}@", text)
+
+
+def has_credentials(text: str) -> bool:
+    return bool(_CREDENTIAL.search(text))
 
 
 class AgentNamespaces(StrEnum):
@@ -46,12 +72,18 @@ def _go_duration(value: str) -> str:
     """Refuse what Go refuses, and point `7d`-style TTLs at the hours the operator needs."""
     try:
         nanoseconds = parse_go_duration(value)
+    except DurationOverflowError:
+        side = "below Go's minimum" if value.startswith("-") else "above Go's maximum"
+        raise ValueError(f"{value!r} is {side} duration ({MAX_DURATION})") from None
     except DurationError:
         foreign = _FOREIGN_UNIT.match(value)
         if foreign:
             hours = float(foreign.group(1)) * _HOURS_PER[foreign.group(2)]
             hint = f"{int(hours)}h" if hours.is_integer() else f"{hours}h"
-            raise ValueError(f"{value!r} is not a Go duration (use {hint!r})") from None
+            raise HintedError(
+                f"{value!r} is not a Go duration (use {hint!r})",
+                f"{MASK} is not a Go duration (units {_GO_UNITS}; no d, w or y)",
+            ) from None
         raise ValueError(
             f"{value!r} is not a Go duration (units {_GO_UNITS}; e.g. 30m, 24h, 1h30m)"
         ) from None
@@ -61,11 +93,28 @@ def _go_duration(value: str) -> str:
 
 
 def _chart_source(value: str) -> str:
+    if has_credentials(value):
+        # Helm logs in to OCI registries with `helm registry login` (its registry config),
+        # never a password in the reference; this one would land in the state in clear.
+        raise ValueError(
+            f"{mask_credentials(value)!r} holds a password: it would be stored in clear in the "
+            "state; log in with `helm registry login` and drop `user:password@`"
+        )
     if value.startswith("oci://") or value.endswith(".tgz"):
         return value
     raise ValueError(
         f"{value!r} is neither an OCI reference (oci://registry/path/redis) nor a local .tgz"
     )
+
+
+def _rotation(value: str) -> str:
+    """A label such as `2026-11`: what `pulumi config get` and a diff show must be what rotates."""
+    if not value.strip() or value != value.strip() or not value.isprintable():
+        raise ValueError(
+            f"{value!r} is blank, multi-line or padded: a rotation value must be a visible "
+            "label such as '2026-11' (any new value rotates the password)"
+        )
+    return value
 
 
 def _session_type(value: Any) -> Any:
@@ -127,6 +176,7 @@ GoDuration = Annotated[StrictStr, AfterValidator(_go_duration)]
 ExactVersion = Annotated[StrictStr, AfterValidator(_exact_version)]
 OmniaVersion = Annotated[StrictStr, AfterValidator(_omnia_version)]
 ChartSource = Annotated[StrictStr, AfterValidator(_chart_source)]
+RotationLabel = Annotated[StrictStr, AfterValidator(_rotation)]
 Memory = Annotated[StrictStr, AfterValidator(_memory)]
 Cpu = Annotated[StrictStr, AfterValidator(_cpu)]
 SessionTypeField = Annotated[SessionType, BeforeValidator(_session_type)]

@@ -19,8 +19,9 @@ from pulumi.runtime.config import (
 )
 from pydantic import ValidationError
 
-from settings.checks import cross_checks
-from settings.errors import ConfigError, Problem, key_path, problem
+from settings.checks import cross_checks, value_problems, value_warnings
+from settings.errors import ConfigError, Problem, key_path, problem, scrub
+from settings.fields import mask_credentials
 from settings.models import RedisConfig, StackConfig
 from settings.project import PROJECT, STACK_CONFIG_DIR
 
@@ -47,11 +48,14 @@ def parse_config(
         for key in sorted(secret_keys)
     ]
     config = None
-    try:
-        config = StackConfig.model_validate(dict(raw))
-    except ValidationError as err:
-        problems += [problem(e, secret_keys) for e in err.errors()]
-    problems += cross_checks(raw)
+    found = value_problems(raw)  # before the models: they would recurse into a deep value
+    if not found:
+        try:
+            config = StackConfig.model_validate(dict(raw))
+        except ValidationError as err:
+            found += [problem(e, secret_keys) for e in err.errors()]
+        found += cross_checks(raw)
+    problems += scrub(found, raw, secret_keys)
     if problems or config is None:
         raise ConfigError(source, problems)
     return config.model_copy(update={"kube_context": kube_context}) if kube_context else config
@@ -66,6 +70,10 @@ def parse_redis(raw: Mapping[str, Any], source: str) -> RedisConfig:
         raise ConfigError(source, [problem(e) for e in errors]) from None
 
 
+class _TooDeepError(Exception):
+    """JSON nested past what json.loads decodes (it recurses)."""
+
+
 def _decode(text: str) -> Any:
     """Pulumi hands structured values over as JSON text and plain strings as they are."""
     if text[:1] in ("{", "["):
@@ -73,11 +81,20 @@ def _decode(text: str) -> Any:
             return json.loads(text)
         except json.JSONDecodeError:
             return text
+        except RecursionError:  # the CLI allows 10000 levels; the checks report it
+            raise _TooDeepError from None
     return text
+
+
+# The stack file the offline plan reads (`plan.py --stack-file`), for messages: under `pulumi
+# up` it is always the stack's own file in stackConfigDir.
+stack_file_override: str | None = None
 
 
 def stack_file() -> str:
     """The running stack's config file, as error messages name it."""
+    if stack_file_override is not None:
+        return stack_file_override
     return f"{STACK_CONFIG_DIR}/Pulumi.{pulumi.get_stack()}.yaml"
 
 
@@ -91,12 +108,20 @@ def load_stack_config() -> StackConfig:
     secret = set(get_config_secret_keys_env())
     config = pulumi.Config(PROJECT)
     raw = {}
+    too_deep = []
     for key in sorted(keys):
         name = key.removeprefix(prefix)
         text = config.get(name)
         if text is not None:
-            raw[name] = _decode(text)
+            try:
+                raw[name] = _decode(text)
+            except _TooDeepError:
+                too_deep.append(Problem(key_path((name,)), "is nested too deep to read"))
+    if too_deep:
+        raise ConfigError(source, too_deep)
     hidden = frozenset(k.removeprefix(prefix) for k in keys if k in secret or is_config_secret(k))
+    for warning in value_warnings({k: v for k, v in raw.items() if k not in hidden}):
+        pulumi.log.warn(mask_credentials(f"{source}: {warning}"))
     # An explicit provider does not read `kubernetes:*` stack config itself: pass it through,
     # and say which other provider settings the cluster will not see.
     ignored = sorted(k for k in every if k.startswith("kubernetes:") and k != "kubernetes:context")

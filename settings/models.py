@@ -29,6 +29,7 @@ from settings.fields import (
     MaxmemoryPolicyField,
     Memory,
     OmniaVersion,
+    RotationLabel,
     SessionTypeField,
 )
 from upstream.chart_versions import unchecked_warning
@@ -39,6 +40,7 @@ from upstream.omnia_releases import (
     SessionType,
     first_with,
     history_kept,
+    newer_than_known,
     release_for,
 )
 from upstream.redis_chart import (
@@ -131,7 +133,7 @@ class RedisConfig(_Model):
     # Derived objects (password, Secrets, chart) stay unprotected, so rotation and upgrades run.
     protect: StrictBool = False
     # Any new value (e.g. "2026-11") generates a new password and rolls every user of it.
-    password_rotation: StrictStr | None = Field(
+    password_rotation: RotationLabel | None = Field(
         default=None, alias="passwordRotation", min_length=1, max_length=63
     )
     # How long `pulumi up` waits for each chart object to become ready (every object carries it
@@ -191,6 +193,26 @@ class RedisConfig(_Model):
                 f"use at least {-(-needed // GIB)}Gi on a new stack (a deployed stack: grow its "
                 "volumes by hand first, docs/operating-redis.md#growing-the-redis-volumes, or keep "
                 "resources.memory)"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _ready_timeout(self) -> RedisConfig:
+        """A timeout the rollout can never meet fails every `pulumi up` after the chart."""
+        from upstream.redis_chart import (
+            READINESS_DELAY_SECONDS,
+            ready_timeout_seconds,
+            slowest_rollout_seconds,
+        )
+
+        pods, least = slowest_rollout_seconds(self)
+        if ready_timeout_seconds(self) < least:
+            raise ValueError(
+                f"readyTimeout: {self.ready_timeout} is shorter than the Redis pods can become "
+                f"ready: each waits {READINESS_DELAY_SECONDS}s for its first readiness probe "
+                f"(the chart's initialDelaySeconds)"
+                + (f" and the StatefulSet starts its {pods} pods one after another" * (pods > 1))
+                + f"; use at least {least}s (default 30m)"
             )
         return self
 
@@ -336,4 +358,7 @@ class StackConfig(_Model):
             found += self.redis.sentinel_only_settings()
         if self.redis and self.redis_namespaces:
             found += filter(None, [unchecked_warning(self.redis.chart_version)])
+        newer = newer_than_known(self.omnia_version)
+        if newer:
+            found.insert(0, newer)
         return found

@@ -24,6 +24,14 @@ class DurationError(ValueError):
     """A string Go's ParseDuration would refuse."""
 
 
+class DurationOverflowError(DurationError):
+    """Well-formed, but past Go's int64 nanoseconds (Go says only "invalid duration")."""
+
+
+# Go's largest Duration, as time.Duration.String() prints it (time.go maxDuration).
+MAX_DURATION = "2562047h47m16.854775807s"
+
+
 def _is_digit(c: str) -> bool:
     return "0" <= c <= "9"
 
@@ -33,10 +41,10 @@ def _leading_int(s: str, orig: str) -> tuple[int, str]:
     i, x = 0, 0
     while i < len(s) and _is_digit(s[i]):
         if x > _LIMIT // 10:
-            raise DurationError(f"invalid duration {orig!r}")
+            raise DurationOverflowError(f"invalid duration {orig!r}")
         x = x * 10 + int(s[i])
         if x > _LIMIT:
-            raise DurationError(f"invalid duration {orig!r}")
+            raise DurationOverflowError(f"invalid duration {orig!r}")
         i += 1
     return x, s[i:]
 
@@ -94,18 +102,18 @@ def parse_go_duration(text: str) -> int:
         if unit is None:
             raise DurationError(f"unknown unit {unit_name!r} in duration {orig!r}")
         if value > _LIMIT // unit:
-            raise DurationError(f"invalid duration {orig!r}")
+            raise DurationOverflowError(f"invalid duration {orig!r}")
         value *= unit
         if frac > 0:
             # Go converts through float64 here; Python floats are IEEE doubles too.
             value += int(float(frac) * (float(unit) / scale))
             if value > _LIMIT:
-                raise DurationError(f"invalid duration {orig!r}")
+                raise DurationOverflowError(f"invalid duration {orig!r}")
         total += value
         if total > _LIMIT:
-            raise DurationError(f"invalid duration {orig!r}")
+            raise DurationOverflowError(f"invalid duration {orig!r}")
     if neg:
         return -total
     if total > _LIMIT - 1:
-        raise DurationError(f"invalid duration {orig!r}")
+        raise DurationOverflowError(f"invalid duration {orig!r}")
     return total

@@ -50,3 +50,45 @@ SECRET = type_token("v1", "Secret")
 CRD = type_token("apiextensions.k8s.io/v1", "CustomResourceDefinition")
 HELM_CHART_V4 = "kubernetes:helm.sh/v4:Chart"
 PROVIDER = "pulumi:providers:kubernetes"
+
+
+# What the API server refuses of an object's size and annotations.
+# k8s.io/apimachinery pkg/api/validation/objectmeta.go `ValidateAnnotations`: every key a
+# qualified name (checked in lower case), and all keys and values together (len in bytes) at
+# most TotalAnnotationSizeLimitB, 256 KiB.
+ANNOTATIONS_MAX_BYTES = 256 * (1 << 10)
+# etcd's default request limit, 1.5 MiB (etcd embed/config.go, as k8s.io/apiserver
+# pkg/server/config.go says beside MaxRequestBodyBytes, 3 MiB for the request's JSON): a
+# custom resource is stored as its JSON, so no object of ours may weigh more.
+OBJECT_MAX_BYTES = 3 * (1 << 20) // 2
+# k8s.io/apimachinery pkg/util/validation/validation.go: IsQualifiedName and IsDNS1123Subdomain.
+QUALIFIED_NAME_MAX = 63
+DNS_SUBDOMAIN_MAX = 253
+_QUALIFIED = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")
+_DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+
+
+def is_dns_subdomain(value: str) -> bool:
+    """Secret names among others (IsDNS1123Subdomain)."""
+    return len(value) <= DNS_SUBDOMAIN_MAX and bool(_DNS_SUBDOMAIN.match(value))
+
+
+def qualified_name_problem(key: str) -> str | None:
+    """Why IsQualifiedName refuses an annotation key (`[prefix/]name`), or None."""
+    prefix, slash, name = key.rpartition("/")
+    if slash and not prefix:
+        return "has an empty prefix before '/'"
+    if prefix and not is_dns_subdomain(prefix):
+        return f"prefix {prefix!r} is not a DNS-1123 subdomain (lowercase, at most 253)"
+    if not name:
+        return "has an empty name"
+    if len(name) > QUALIFIED_NAME_MAX or not _QUALIFIED.match(name):
+        return (
+            f"name {name!r} must be at most {QUALIFIED_NAME_MAX} letters, digits, '-', '_' or "
+            "'.', starting and ending with a letter or digit"
+        )
+    return None
+
+
+def annotations_size(annotations: dict[str, str]) -> int:
+    return sum(len(k.encode()) + len(v.encode()) for k, v in annotations.items())

@@ -219,3 +219,20 @@ def chart_values(config: RedisConfig) -> dict[str, Any]:
         # The chart refuses images other than its own unless told otherwise.
         values["global"] = {"security": {"allowInsecureImages": True}}
     return values
+
+
+# A Redis pod is Ready no sooner than its readiness probe's first run: `initialDelaySeconds:
+# 20` for master, replica and sentinel in both pinned charts' values.yaml (Kubernetes: "the
+# default state of readiness before the initial delay is Failure"). The chart leaves
+# `podManagementPolicy` unset, so a StatefulSet starts its pods one after another
+# (OrderedReady, the Kubernetes default), each once the one before is Ready.
+READINESS_DELAY_SECONDS = 20
+
+
+def slowest_rollout_seconds(config: RedisConfig) -> tuple[int, int]:
+    """(pods the largest StatefulSet starts in order, the least time they can take)."""
+    if config.architecture == Architecture.STANDALONE:
+        pods = 1
+    else:  # Sentinel: one `-node` set of `replicaCount`; otherwise replicas beside a master
+        pods = config.replicas if config.replicas is not None else CHART_REPLICA_COUNT
+    return pods, pods * READINESS_DELAY_SECONDS

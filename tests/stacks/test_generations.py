@@ -136,30 +136,49 @@ def test_context_era_stack_passes_facades_through(write_stack) -> None:
     }
 
 
+_FACADE = "`facade: {type: websocket, port: 8080}` (one object)"
+
+
 @pytest.mark.parametrize(
-    ("version", "wrong", "field"),
+    ("version", "wrong", "fix"),
     [
-        ("0.9.0-beta.17", "facade", "context"),
-        ("0.9.0-beta.16", "facades", "session"),
-        (None, "facades", "session"),
+        (
+            "0.9.0-beta.17",
+            "facade",
+            "belongs to Omnia releases before 0.9.0-beta.17; omniaVersion 0.9.0-beta.17 reads "
+            "spec.facades: write `facades: [{type: websocket, port: 8080}]` (a list)",
+        ),
+        (
+            "0.9.0-beta.16",
+            "facades",
+            "belongs to Omnia 0.9.0-beta.17 or later; omniaVersion 0.9.0-beta.16 reads "
+            f"spec.facade: write {_FACADE}",
+        ),
+        (
+            None,
+            "facades",
+            "belongs to Omnia 0.9.0-beta.17 or later; omniaVersion is unset, which means a "
+            "release before 0.9.0-beta.17 (spec.facade): set omnia-agents:omniaVersion to the "
+            f"release the cluster runs, or write {_FACADE}",
+        ),
     ],
 )
-def test_spec_fields_of_the_other_release_are_refused(version, wrong, field) -> None:
+def test_spec_fields_of_the_other_release_are_refused_with_the_fix(version, wrong, fix) -> None:
+    """A beta.1-16 stack with `facades: [...]` has omniaVersion right: the fix is the one
+    object its CRD requires, shown as the user's own facade (issue 16)."""
     from settings.loader import parse_config
 
+    facade = {"type": "websocket", "port": 8080}
     raw = {
         "session": {"type": "memory"},
-        "agents": [{"name": "a", "spec": {wrong: {"type": "websocket"}}}],
+        "agents": [{"name": "a", "spec": {wrong: [facade] if wrong == "facades" else facade}}],
     }
     if version:
         raw["omniaVersion"] = version
     with pytest.raises(ConfigError) as caught:
         parse_config(raw, "stacks/Pulumi.t.yaml")
-    era = "0.9.0-beta.17 or later" if wrong == "facades" else "releases before 0.9.0-beta.17"
     assert caught.value.lines() == [
-        f"stacks/Pulumi.t.yaml: omnia-agents:agents[0].spec.{wrong}: spec.{wrong} belongs to "
-        f"Omnia {era}, but omniaVersion {version or '(unset)'} selects spec.{field}: "
-        "set omnia-agents:omniaVersion to the release the cluster runs"
+        f"stacks/Pulumi.t.yaml: omnia-agents:agents[0].spec.{wrong}: {fix}"
     ]
 
 

@@ -196,7 +196,10 @@ def test_plan_json_has_no_clear_text_secret(capsys) -> None:
 
 
 def test_agents_in_the_redis_namespace_wait_for_it(write_stack) -> None:
+    """Only where the program creates agent namespaces: under `require` they exist, and the
+    store's create of one would fail (tests/settings/test_bad_inputs.py)."""
     raw = stack_config("prod")
+    raw["agentNamespaces"] = "create"
     redis_ns = raw["redis"]["namespace"]
     raw["agents"] += [
         {"name": "ops", "namespace": redis_ns},

@@ -50,7 +50,22 @@ def test_newer_than_known_releases_apply_ttl_to_history(write_stack, capsys) -> 
     raw["omniaVersion"] = "0.9.0-beta.18"  # treated like HEAD, which passes ttl to the store
     raw["session"]["ttl"] = "168h"
     assert cli.main(["--stack-file", str(write_stack(raw))]) == 0
-    assert _warnings(capsys.readouterr().err) == []
+    # No ttl warning (HEAD honours ttl), but one line, once, that says so (issue 16).
+    assert _warnings(capsys.readouterr().err) == [
+        "omnia-agents:omniaVersion 0.9.0-beta.18 is newer than the newest Omnia release this "
+        "program knows (0.9.0-beta.17): planned as the unreleased HEAD (spec.context, "
+        "spec.facades, the Redis URL from storeRef, ttl kept by the history store); if the "
+        "cluster runs 0.9.0-beta.17 or older, set that"
+    ]
+
+
+@pytest.mark.parametrize("version", ["1.0.0", "0.9.0-beta.71", "v0.10.2"])
+def test_every_version_past_the_table_warns_once(version, write_stack, capsys) -> None:
+    raw = stack_config("prod")
+    raw["omniaVersion"] = version
+    assert cli.main(["--stack-file", str(write_stack(raw))]) == 0
+    warnings = _warnings(capsys.readouterr().err)
+    assert [w.split(" is newer")[0] for w in warnings] == [f"omnia-agents:omniaVersion {version}"]
 
 
 def test_unset_version_memory_stack_warns_with_its_assumption(write_stack, capsys) -> None:

@@ -66,9 +66,12 @@ def test_ttls_users_write(text: str, ns: int) -> None:
         ("0", "'0' must be a positive duration"),
         ("-1h", "'-1h' must be a positive duration"),
         ("10", "'10' is not a Go duration (units ns, us, ms, s, m, h; e.g. 30m, 24h, 1h30m)"),
+        # Well-formed but past int64 nanoseconds (issue 16: it said "not a Go duration").
+        ("3000000h", "'3000000h' is above Go's maximum duration (2562047h47m16.854775807s)"),
+        ("9999999h", "'9999999h' is above Go's maximum duration (2562047h47m16.854775807s)"),
         (
-            "3000000h",
-            "'3000000h' is not a Go duration (units ns, us, ms, s, m, h; e.g. 30m, 24h, 1h30m)",
+            "2562047h47m16.854775808s",
+            "'2562047h47m16.854775808s' is above Go's maximum duration (2562047h47m16.854775807s)",
         ),
     ],
 )
@@ -77,3 +80,27 @@ def test_session_ttl_refusals_name_the_fix(ttl: str, message: str) -> None:
     with pytest.raises(ConfigError) as caught:
         parse_config(raw, "stacks/Pulumi.t.yaml")
     assert caught.value.lines() == [f"stacks/Pulumi.t.yaml: omnia-agents:session.ttl: {message}"]
+
+
+def test_overflow_is_told_apart_from_bad_syntax() -> None:
+    """Go's own vectors: the well-formed ones past int64 are overflows (`above Go's maximum`),
+    the rest syntax errors; Go's maximum itself parses to 2**63 - 1."""
+    from upstream.go_duration import MAX_DURATION, DurationOverflowError
+
+    assert parse_go_duration(MAX_DURATION) == 2**63 - 1
+    vectors = json.loads(shared_file(DURATION_VECTORS, "Go's time_test.go").read_text())
+    overflows = []
+    for text in vectors["invalid"]:
+        with pytest.raises(DurationError) as caught:
+            parse_go_duration(text)
+        if isinstance(caught.value, DurationOverflowError):
+            overflows.append(text)
+    assert overflows == [
+        "9223372036854775810ns",
+        "9223372036854775808ns",
+        "-9223372036854775809ns",
+        "9223372036854776us",
+        "3000000h",
+        "9223372036854775.808us",
+        "9223372036854ms775us808ns",
+    ]
