@@ -27,8 +27,12 @@ from offline.inputs import (
 from offline.program import run_plan
 from offline.report import render_changes, render_plan
 from settings.errors import ConfigError, CrdMismatch
+from settings.fields import mask_credentials
+from settings.project import PROJECT
 from upstream.kubernetes import CRD
 
+OFFLINE_STACK = "offline"  # what a file not named Pulumi.<stack>.yaml is planned as
+CRD_FILE_KEY = f"{PROJECT}:crdFile"  # agents judged by the program against this file
 CRD_NOTE = (
     "plan: no --crd or cluster crd given: the AgentRuntime CRD read is answered as present "
     "and agents are not judged against it"
@@ -36,9 +40,15 @@ CRD_NOTE = (
 
 
 def missing_lines(where: str, err: NotInClusterError) -> list[str]:
-    """The engine fails a preview on a read of a missing object; say what to do about it."""
-    hint = INSTALL_HINT if err.type == CRD else NAMESPACE_HINT
-    return [f"{where}: {err}", hint]
+    """The engine fails a preview on a read of a missing object; say what to do about it, for
+    every object missing, so one round fixes them all."""
+    lines = [f"{where}: {NotInClusterError(t, n)}" for t, n in err.missing]
+    kinds = [t for t, _ in err.missing]
+    if CRD in kinds:
+        lines.append(INSTALL_HINT)
+    if any(t != CRD for t in kinds):
+        lines.append(NAMESPACE_HINT)
+    return lines
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -81,6 +91,16 @@ def main(argv: list[str] | None = None) -> int:
     if args.charts is not None and not args.render:
         parser.error("--charts needs --render")
     path = args.stack_file or stack_file_for(args.stack)
+    named = stack_name_of(path)
+    if args.stack and args.stack_file and named not in (args.stack, OFFLINE_STACK):
+        # The stack name decides URNs, the stand-in password and the production policies.
+        return _fail(
+            [
+                f"{display_path(path)} is the stack file of {named}, not of {args.stack}: "
+                f"run `plan.py {named}`, or `plan.py --stack-file {display_path(path)}`"
+            ],
+            2,
+        )
     cluster = None
     try:
         if args.cluster:
@@ -112,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
                     add_children(planned, args.charts or DEFAULT_CHARTS)
         except HelmError as err:
             return _fail(err.lines, 2)
-    if cluster is None or cluster.crds is None:
+    if (cluster is None or cluster.crds is None) and CRD_FILE_KEY not in plan.config:
         print(CRD_NOTE, file=sys.stderr)  # after the plan: only a plan that ran skipped it
     if old is not None:
         from offline.change_preview import compare, refused
@@ -161,5 +181,5 @@ def _planned(
 
 def _fail(lines: list[str], code: int) -> int:
     for line in lines:
-        print(line, file=sys.stderr)
+        print(mask_credentials(line), file=sys.stderr)  # whatever built the line
     return code

@@ -44,13 +44,21 @@ _COMPUTED = {PASSWORD: ("result", "bcryptHash")}
 
 class NotInClusterError(Exception):
     """A read (`Resource.get`) of an object the (mock) cluster does not have: the real
-    provider finds nothing and the engine fails the preview on that read."""
+    provider finds nothing and the engine fails the preview on that read.
 
-    def __init__(self, type_: str, name: str) -> None:
+    `missing`: every object the run's reads did not find (the first is `type`/`name`), so a
+    user creates them all in one round.
+    """
+
+    def __init__(self, type_: str, name: str, missing: list[tuple[str, str]] | None = None):
         self.type = type_
         self.name = name
-        kind = type_.rsplit(":", 1)[-1]
-        super().__init__(f"the cluster has no {kind} {name!r}")
+        self.missing = missing or [(type_, name)]
+        super().__init__(_missing_text(type_, name))
+
+
+def _missing_text(type_: str, name: str) -> str:
+    return f"the cluster has no {type_.rsplit(':', 1)[-1]} {name!r}"
 
 
 @dataclass(frozen=True)
@@ -115,6 +123,7 @@ class Plan:
     reads: list[Read] = field(default_factory=list)
     outputs: dict[str, Any] = field(default_factory=dict)  # stack outputs, secrets wrapped
     completed: set[str] = field(default_factory=set)  # URNs that called register_outputs
+    config: dict[str, str] = field(default_factory=dict)  # what the program was handed
 
     def find(self, type_: str, name: str | None = None) -> list[Registration]:
         return [r for r in self.resources if r.type == type_ and name in (None, r.name)]
@@ -226,11 +235,16 @@ class PlanMocks(pulumi.runtime.Mocks):
         self.unknown_computed = unknown_computed  # a first preview: computed values not known
         self.cluster = cluster or Cluster()
         self.call_state = threading.local()
+        self.missing: list[tuple[str, str]] = []  # reads the cluster could not answer
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         if getattr(self.call_state, "reading", False):
             name = str(args.resource_id)
-            return name, self.cluster.answer(args.typ, name)
+            try:
+                return name, self.cluster.answer(args.typ, name)
+            except NotInClusterError:
+                self.missing.append((args.typ, name))
+                raise
         self.call_state.inputs = args.inputs
         state = dict(args.inputs)
         if args.typ in _COMPUTED and not self.unknown_computed:
@@ -365,7 +379,12 @@ def run_program(
     settings.ROOT.set(None)  # run_in_stack registers the Stack itself, as `pulumi up` does
     settings.SETTINGS.outputs.clear()
     _own(_ensure_event_loop())  # type: ignore[no-untyped-call]
-    _sync_await(run_in_stack(program))
+    plan.config = dict(config)
+    try:
+        _sync_await(run_in_stack(program))
+    except NotInClusterError as err:
+        missing = sorted(set(mocks.missing), key=mocks.missing.index) or [(err.type, err.name)]
+        raise NotInClusterError(err.type, err.name, missing) from None
     plan.resources = apply_order(plan.resources)
     plan.reads.sort(key=lambda r: (r.name, r.type))
     return plan

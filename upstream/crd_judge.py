@@ -20,7 +20,7 @@ from typing import Any
 import yaml
 
 from upstream.kubernetes import DEFAULT_NAMESPACE
-from upstream.omnia_releases import SESSION_FIELDS, first_with, last_with
+from upstream.omnia_releases import RELEASES, SESSION_FIELDS, first_with, last_with
 
 CONTEXT_HINT = (
     "this CRD has spec.context: set omnia-agents:omniaVersion to "
@@ -30,6 +30,25 @@ SESSION_HINT = (
     f"this CRD has spec.session: set omnia-agents:omniaVersion below {first_with('context').first}"
     f" (e.g. {last_with('session').last})"
 )
+
+
+def session_hint(spec_fields: set[str]) -> str:
+    """The hint for a `session` CRD, naming a release of its own row: the alpha CRDs have no
+    extraPodAnnotations (omnia-releases.md), so an alpha.1 CRD is not told `beta.16`."""
+    alike = [
+        r
+        for r in RELEASES
+        if r.block == "session" and r.last and r.pod_annotations == (POD_ANNOTATIONS in spec_fields)
+    ]
+    if not alike or alike[-1] is last_with("session"):
+        return SESSION_HINT
+    return (
+        f"this CRD has spec.session and no spec.{POD_ANNOTATIONS}: set omnia-agents:omniaVersion "
+        f"to the release it comes from, {alike[-1].first} .. {alike[-1].last}"
+    )
+
+
+POD_ANNOTATIONS = "extraPodAnnotations"
 
 CEL_SKIPPED = (
     "some validation rules were not checked because the object was invalid; "
@@ -327,7 +346,7 @@ def check_manifests(crd: Crd, manifests: list[dict[str, Any]]) -> list[str]:
         if has == "context" and "session" in used:
             lines.append(CONTEXT_HINT)
         elif has == "session" and "context" in used:
-            lines.append(SESSION_HINT)
+            lines.append(session_hint(crd.spec_fields(version)))
     for manifest in manifests:
         meta = manifest.get("metadata", {})
         who = f"{meta.get('namespace', DEFAULT_NAMESPACE)}/{meta.get('name', '?')}"

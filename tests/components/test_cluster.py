@@ -232,7 +232,9 @@ def test_other_kubernetes_settings_are_flagged_as_unused(tmp_path, caplog) -> No
     path.write_text(yaml.safe_dump(document), encoding="utf-8")
     (provider,) = run_plan(path).find(PROVIDER)
     assert provider.inputs == {"context": "dev-cluster", "enableSecretMutable": "true"}
+    # The file this plan read, not `stacks/Pulumi.dev.yaml` (issue 16: it named that one).
     assert (
-        "stacks/Pulumi.dev.yaml: kubernetes:kubeconfig not used: the program's own Kubernetes "
+        f"{path}: kubernetes:kubeconfig not used: the program's own Kubernetes "
         "provider reads only kubernetes:context"
     ) in caplog.text
+    assert "stacks/Pulumi.dev.yaml" not in caplog.text
