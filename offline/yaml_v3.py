@@ -767,7 +767,7 @@ def _config(document: Any, project: str) -> StackConfig:
     if document is None:
         return StackConfig({}, [])
     if isinstance(document, AnyMap):
-        key = next(iter(document.items.values()))[0]
+        key = next(k for k, _ in document.items.values() if not isinstance(k, str))
         message = f"key {_v_format(key)!r} is not a string: {_ROOT_KEYS}"
         raise YamlProblemsError([YamlError(message)])
     if not isinstance(document, dict):
@@ -813,8 +813,8 @@ def _config(document: Any, project: str) -> StackConfig:
         if full in origin:
             problems.append(
                 YamlError(
-                    f"{full}: set twice (as {origin[full]} and {key}): the Pulumi CLI keeps one "
-                    "of them at random; keep one",
+                    f"set twice (as {origin[full]} and {key}): the Pulumi CLI keeps one of them "
+                    "at random; keep one",
                     (full,),
                 )
             )

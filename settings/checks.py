@@ -7,6 +7,7 @@ where a model would not build, so a user fixes everything in one round.
 from __future__ import annotations
 
 import contextlib
+import json
 import math
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -128,11 +129,11 @@ def _annotation_problems(where: str, annotations: dict[Any, Any]) -> list[Proble
     for key, value in annotations.items():
         if not isinstance(value, str):
             problems.append(
-                Problem(f"{where}.{key}", f"must be a string (got {value!r}): quote it")
+                Problem(f"{where}.{key}", f"must be a string (got {json.dumps(value)}): quote it")
             )
         why = qualified_name_problem(str(key).lower())
         if why:
-            problems.append(Problem(f"{where}.{key}", f"is not an annotation name: it {why}"))
+            problems.append(Problem(f"{where}.{key}", f"is not an annotation name: {why}"))
     size = annotations_size({str(k): str(v) for k, v in annotations.items()})
     # The program adds its credentials stamp (key and 16 hex digits) beside them.
     size += len(CREDENTIALS_ANNOTATION) + 16
@@ -150,8 +151,6 @@ def _annotation_problems(where: str, annotations: dict[Any, Any]) -> list[Proble
 
 def _object_sizes(agents: list[tuple[int, dict[str, Any]]]) -> list[Problem]:
     """An AgentRuntime is stored as JSON in etcd (upstream.kubernetes OBJECT_MAX_BYTES)."""
-    import json
-
     problems = []
     for i, agent in agents:
         spec = agent.get("spec")
@@ -215,7 +214,14 @@ def value_problems(raw: Mapping[str, Any]) -> list[Problem]:
                     key_path(path),
                     f"{mask_credentials(value)!r} holds a password in a URL: it would be stored "
                     "in clear in the state and the objects it reaches; omnia-agents settings "
-                    "hold no secrets (reference a Secret instead, e.g. valueFrom.secretKeyRef)",
+                    "hold no secrets "
+                    + (
+                        # Helm logs in to OCI registries with `helm registry login` (its
+                        # registry config), never from the reference.
+                        "(log in with `helm registry login` and drop `user:password@`)"
+                        if path[-1] == "chart"
+                        else "(reference a Secret instead, e.g. valueFrom.secretKeyRef)"
+                    ),
                 )
             )
     return problems
@@ -234,7 +240,7 @@ def value_warnings(raw: Mapping[str, Any]) -> list[str]:
     return found
 
 
-def _redis_namespace(
+def redis_namespace_problems(
     raw: Mapping[str, Any], agents: list[tuple[int, dict[str, Any]]]
 ) -> list[Problem]:
     """The program creates the Redis namespace: one that exists already fails `pulumi up`
@@ -347,7 +353,7 @@ def cross_checks(raw: Mapping[str, Any]) -> list[Problem]:
             )
         )
     if uses_redis:
-        problems += _redis_namespace(raw, agents)
+        problems += redis_namespace_problems(raw, agents)
     if "redis" not in raw and uses_redis:
         problems.append(
             Problem(

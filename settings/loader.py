@@ -19,7 +19,12 @@ from pulumi.runtime.config import (
 )
 from pydantic import ValidationError
 
-from settings.checks import cross_checks, value_problems, value_warnings
+from settings.checks import (
+    cross_checks,
+    redis_namespace_problems,
+    value_problems,
+    value_warnings,
+)
 from settings.errors import ConfigError, Problem, key_path, problem, scrub
 from settings.fields import mask_credentials
 from settings.models import RedisConfig, StackConfig
@@ -63,11 +68,18 @@ def parse_config(
 
 def parse_redis(raw: Mapping[str, Any], source: str) -> RedisConfig:
     """A `redis` block on its own (the package's RedisSessionStore): keys as in a stack file."""
+    found = value_problems({"redis": dict(raw)})
+    if found:
+        raise ConfigError(source, found)
     try:
-        return RedisConfig.model_validate(dict(raw))
+        config = RedisConfig.model_validate(dict(raw))
     except ValidationError as err:
         errors = [{**e, "loc": ("redis", *e["loc"])} for e in err.errors()]
         raise ConfigError(source, [problem(e) for e in errors]) from None
+    found = redis_namespace_problems({"redis": dict(raw)}, [])
+    if found:
+        raise ConfigError(source, found)
+    return config
 
 
 class _TooDeepError(Exception):

@@ -77,15 +77,15 @@ def qualified_name_problem(key: str) -> str | None:
     """Why IsQualifiedName refuses an annotation key (`[prefix/]name`), or None."""
     prefix, slash, name = key.rpartition("/")
     if slash and not prefix:
-        return "has an empty prefix before '/'"
+        return "the prefix before '/' is empty"
     if prefix and not is_dns_subdomain(prefix):
-        return f"prefix {prefix!r} is not a DNS-1123 subdomain (lowercase, at most 253)"
+        return f"the prefix {prefix!r} is not a DNS-1123 subdomain (lowercase, at most 253)"
     if not name:
-        return "has an empty name"
+        return "the name is empty"
     if len(name) > QUALIFIED_NAME_MAX or not _QUALIFIED.match(name):
         return (
-            f"name {name!r} must be at most {QUALIFIED_NAME_MAX} letters, digits, '-', '_' or "
-            "'.', starting and ending with a letter or digit"
+            f"the name {name!r} must be at most {QUALIFIED_NAME_MAX} letters, digits, '-', '_' "
+            "or '.', starting and ending with a letter or digit"
         )
     return None
 
