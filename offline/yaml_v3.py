@@ -710,9 +710,12 @@ class StackConfig:
 
 def key_text(path: tuple[str | int, ...]) -> str:
     """`omnia-agents:agents[1].spec.x`, as `pulumi config set --path` spells a path."""
-    text = str(path[0]) if path else "config"
+    def shown(part: str | int) -> str:
+        return str(part) if str(part).isprintable() else repr(str(part))
+
+    text = shown(path[0]) if path else "config"
     for part in path[1:]:
-        text += f"[{part}]" if isinstance(part, int) else f".{part}"
+        text += f"[{part}]" if isinstance(part, int) else f".{shown(part)}"
     return text
 
 

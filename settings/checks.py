@@ -45,8 +45,10 @@ def _duplicates(agents: list[tuple[int, dict[str, Any]]]) -> list[Problem]:
     seen: dict[tuple[Any, Any], int] = {}
     for i, agent in agents:
         who = (agent.get("namespace", _DEFAULT_NAMESPACE), agent.get("name"))
+        if not all(isinstance(part, str) for part in who):
+            continue  # the model reports a name or namespace that is not a string
         first = seen.setdefault(who, i)
-        if first != i and isinstance(who[1], str):
+        if first != i:
             problems.append(
                 Problem(
                     key_path(("agents", i, "name")),

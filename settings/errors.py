@@ -48,10 +48,16 @@ class CrdMismatch(pulumi.RunError):
 
 def key_path(loc: Sequence[int | str]) -> str:
     """A pydantic location as the key path `pulumi config set --path` takes."""
-    path = f"{PROJECT}:{loc[0]}" if loc else PROJECT
+    path = f"{PROJECT}:{_shown(loc[0])}" if loc else PROJECT
     for part in loc[1:]:
-        path += f"[{part}]" if isinstance(part, int) else f".{part}"
+        path += f"[{part}]" if isinstance(part, int) else f".{_shown(part)}"
     return path
+
+
+def _shown(part: int | str) -> str:
+    """A key as a message can print it on one line: quoted when it holds control characters."""
+    text = str(part)
+    return text if text.isprintable() else repr(text)
 
 
 def _model_of(annotation: Any) -> type[BaseModel] | None:
@@ -91,7 +97,12 @@ def problem(error: Any, secret_keys: frozenset[str] = frozenset()) -> Problem:
     elif kind == "value_error":
         cause = error["ctx"]["error"]
         message = cause.public if secret and isinstance(cause, HintedError) else str(cause)
-    elif kind == "bool_type" and error["input"] in OLD_BOOLS and not secret:
+    elif (
+        kind == "bool_type"
+        and isinstance(error["input"], str)
+        and error["input"] in OLD_BOOLS
+        and not secret
+    ):
         # yaml.v3 reads YAML 1.2: `yes`, `on`, `y` are strings (upstream.pulumi_config).
         message = (
             f"{error['input']!r} is a string to the Pulumi CLI (YAML 1.2: only true and false "
