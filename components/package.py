@@ -6,15 +6,18 @@ no `from __future__ import annotations` here (the inference reads evaluated anno
 """
 
 import inspect
+import sys
 from typing import Any
 
 import pulumi
+from pulumi.provider.experimental.component import ComponentProvider
 
 from components.cluster import Cluster
 from components.deployment import deploy
 from settings.package_args import (
     RedisSessionStoreArgs,
     SessionAgentsArgs,
+    judge_raw_args,
     redis_store_config,
     session_agents_config,
 )
@@ -102,3 +105,31 @@ VERSION = "0.1.0"
 COMPONENTS: list[type[pulumi.ComponentResource]] = [SessionAgents, RedisSessionStore]
 for _component in COMPONENTS:  # schema descriptions without the source's indentation
     _component.__doc__ = inspect.cleandoc(_component.__doc__ or "")
+
+
+class PackageProvider(ComponentProvider):
+    """The SDK's component provider, judging each construct's raw args first: the SDK maps
+    args by the inferred schema and drops keys it does not know, so a misspelt
+    `omnia_version` would otherwise deploy the default release."""
+
+    def construct(
+        self,
+        name: str,
+        resource_type: str,
+        inputs: pulumi.Inputs,
+        options: pulumi.ResourceOptions | None = None,
+    ) -> Any:
+        judge_raw_args(resource_type.rsplit(":", 1)[-1], inputs)
+        return super().construct(name, resource_type, inputs, options)
+
+
+def provider() -> PackageProvider:
+    return PackageProvider(COMPONENTS, PACKAGE, None, VERSION)
+
+
+def host() -> None:
+    """`component_provider_host`, with the provider above (pulumi/provider/experimental/host.py:
+    the CLI passes the engine address and flags as arguments)."""
+    from pulumi.provider import main
+
+    main(provider(), sys.argv[1:])

@@ -710,6 +710,7 @@ class StackConfig:
 
 def key_text(path: tuple[str | int, ...]) -> str:
     """`omnia-agents:agents[1].spec.x`, as `pulumi config set --path` spells a path."""
+
     def shown(part: str | int) -> str:
         return str(part) if str(part).isprintable() else repr(str(part))
 

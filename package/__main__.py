@@ -3,9 +3,7 @@
 The CLI runs `venv/bin/python <this folder>`; the project comes from `requirements.txt` (`-e ..`).
 """
 
-from pulumi.provider.experimental import component_provider_host
-
-from components.package import COMPONENTS, PACKAGE, VERSION
+from components.package import host
 
 if __name__ == "__main__":
-    component_provider_host(COMPONENTS, name=PACKAGE, version=VERSION)
+    host()  # the SDK's component_provider_host, judging raw args first

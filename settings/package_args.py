@@ -211,3 +211,55 @@ def redis_store_config(args: Mapping[str, Any]) -> tuple[RedisConfig, str | None
             p._replace(key=p.key.removeprefix(f"{PROJECT}:redis").lstrip(".")) for p in err.problems
         ]
         raise _refuse("RedisSessionStore", ConfigError(err.source, bare)) from None
+
+
+def _unknown_args(value: Any, hint: Any, path: str) -> list[InputPropertyErrorDetails]:
+    """Keys no arg type has, at any depth of the typed args: the SDK drops them silently
+    (component.py `map_input_properties` reads only the schema's properties)."""
+    fields = _typed_fields(hint)
+    found: list[InputPropertyErrorDetails] = []
+    if fields is not None and isinstance(value, Mapping):
+        known = {camel_case(k): v for k, v in fields.items()}
+        for key, item in value.items():
+            where = f"{path}.{key}" if path else str(key)
+            if key not in known:
+                found.append(
+                    {
+                        "property_path": where,
+                        "reason": f"unknown arg (known: {', '.join(known)})",
+                    }
+                )
+            else:
+                found += _unknown_args(item, known[key], where)
+    elif isinstance(value, list) and get_origin(hint) is list:
+        for i, item in enumerate(value):
+            found += _unknown_args(item, get_args(hint)[0], f"{path}[{i}]")
+    return found
+
+
+def judge_raw_args(component: str, inputs: Mapping[str, Any]) -> None:
+    """The args as the engine sent them, before the SDK maps (and drops) anything: unknown
+    keys, kubeContext and every value through the stack-file validation. Raises
+    InputPropertiesError, which the SDK's provider server reports as invalid properties (an
+    error raised inside a component's __init__ reaches the engine as an exception with a
+    traceback instead)."""
+    hint = SessionAgentsArgs if component == "SessionAgents" else RedisSessionStoreArgs
+    found = _unknown_args(dict(inputs), hint, "")
+    context = inputs.get("kubeContext")
+    if context is not None and not isinstance(context, str):
+        found.append(
+            {"property_path": "kubeContext", "reason": f"must be a string (got {context!r})"}
+        )
+    if found:
+        lines = [f"{d['property_path']}: {d['reason']}" for d in found]
+        raise InputPropertiesError(f"{component}: invalid args:\n" + "\n".join(lines), found)
+    try:
+        if component == "SessionAgents":
+            session_agents_config(inputs)
+        else:
+            redis_store_config(inputs)
+    except InputPropertiesError:
+        raise
+    except Exception as err:
+        detail: InputPropertyErrorDetails = {"property_path": "", "reason": f"invalid args ({err})"}
+        raise InputPropertiesError(f"{component}: invalid args: {err}", [detail]) from None

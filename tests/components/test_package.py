@@ -8,6 +8,7 @@ doubles): the package must register what the program registers for the same sett
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterator
 from typing import Any, get_type_hints
 
@@ -16,7 +17,6 @@ import pytest
 import yaml
 from pulumi.errors import InputPropertiesError
 from pulumi.provider.experimental.util import camel_case
-from pulumi.provider.server import ComponentInitError
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 from pydantic import BaseModel
 
@@ -245,10 +245,9 @@ def test_whole_numbers_arrive_as_doubles_and_reach_the_models_as_integers() -> N
 def test_a_fractional_integer_is_refused_with_its_path() -> None:
     raw = stack_config("prod")
     raw["redis"]["replicas"] = 2.5
-    with pytest.raises(ComponentInitError) as caught:
+    with pytest.raises(InputPropertiesError) as caught:  # not wrapped: the SDK reports it
         _construct("SessionAgents", "agents", raw, "prod")
-    error = caught.value.inner
-    assert isinstance(error, InputPropertiesError)
+    error = caught.value
     assert [(e["property_path"], e["reason"]) for e in error.errors or []] == [
         (
             "redis.replicas",
@@ -308,20 +307,120 @@ def test_bad_args_are_refused_with_their_path_before_anything_is_registered(
     def program() -> None:
         provider().construct("x", TOKEN.format(token), _as_sent(inputs), None)
 
-    with pytest.raises(ComponentInitError) as caught:
+    with pytest.raises(InputPropertiesError) as caught:
         run_program(program, {}, project="omnia-agents", stack="prod", into=plan)
-    error = caught.value.inner
-    assert isinstance(error, InputPropertiesError)
+    error = caught.value
     found = [(e["property_path"], e["reason"]) for e in error.errors or []]
     assert found == [(path, reason)]
     assert plan.resources == []  # nothing half-built
 
 
-def test_a_missing_required_arg_is_refused_by_the_sdk_before_construct() -> None:
+def test_a_missing_required_arg_is_refused_with_its_path_before_construct() -> None:
     raw = stack_config("prod")
     del raw["session"]
-    with pytest.raises(Exception, match="Missing required input 'session' on 'SessionAgents'"):
+    with pytest.raises(InputPropertiesError) as caught:
         _construct("SessionAgents", "agents", raw, "prod")
+    assert caught.value.errors == [{"property_path": "session", "reason": "is required"}]
+
+
+def _refused(token: str, inputs: dict[str, Any]) -> list[tuple[str, str]]:
+    plan = harness.Plan(stack="prod")
+
+    def program() -> None:
+        provider().construct("x", TOKEN.format(token), _as_sent(inputs), None)
+
+    with pytest.raises(InputPropertiesError) as caught:
+        run_program(program, {}, project="omnia-agents", stack="prod", into=plan)
+    assert plan.resources == []
+    return [(e["property_path"], e["reason"]) for e in caught.value.errors or []]
+
+
+_KNOWN = "session, agents, omniaVersion, redis, agentNamespaces, kubeContext"
+
+
+@pytest.mark.parametrize(
+    ("token", "change", "expected"),
+    [
+        # The SDK drops keys its schema lacks: a misspelt release deployed the default one.
+        (
+            "SessionAgents",
+            lambda raw: raw.__setitem__("omnia_version", raw.pop("omniaVersion")),
+            [("omnia_version", f"unknown arg (known: {_KNOWN})")],
+        ),
+        (
+            "SessionAgents",
+            lambda raw: raw.__setitem__("foo", 1),
+            [("foo", f"unknown arg (known: {_KNOWN})")],
+        ),
+        (
+            "SessionAgents",
+            lambda raw: raw.__setitem__("crdFile", "crd.yaml"),  # a stack-file key, not an arg
+            [("crdFile", f"unknown arg (known: {_KNOWN})")],
+        ),
+        (
+            "SessionAgents",
+            lambda raw: raw["redis"].__setitem__("foo", True),
+            [
+                (
+                    "redis.foo",
+                    "unknown arg (known: chartVersion, namespace, chart, images, architecture, sentinel, replicas, protect, passwordRotation, readyTimeout, resources, maxmemory, volumeSize, failover)",
+                )
+            ],
+        ),
+        (
+            "SessionAgents",
+            lambda raw: raw.__setitem__("kubeContext", 7),
+            [("kubeContext", "must be a string (got 7.0)")],
+        ),
+        (
+            "SessionAgents",
+            lambda raw: raw["redis"].__setitem__("resources", [1]),
+            [
+                (
+                    "redis.resources",
+                    "Input should be a valid dictionary or instance of ResourcesConfig (got [1])",
+                )
+            ],
+        ),
+        (
+            "SessionAgents",
+            lambda raw: raw["redis"].__setitem__("replicas", math.inf),
+            [
+                (
+                    "redis.replicas",
+                    "inf is not a number JSON can carry (Kubernetes objects are JSON)",
+                )
+            ],
+        ),
+        (
+            "RedisSessionStore",
+            lambda raw: raw.__setitem__("namespace", "kube-system"),
+            [
+                (
+                    "namespace",
+                    "'kube-system' exists in every cluster: the program creates (and keeps) the Redis namespace, so creating it fails (AlreadyExists); give Redis a namespace of its own (default 'redis')",
+                )
+            ],
+        ),
+        (
+            "RedisSessionStore",
+            lambda raw: raw.__setitem__("kube_context", "x"),
+            [
+                (
+                    "kube_context",
+                    "unknown arg (known: chartVersion, namespace, chart, images, architecture, sentinel, replicas, protect, passwordRotation, readyTimeout, resources, maxmemory, volumeSize, failover, kubeContext)",
+                )
+            ],
+        ),
+    ],
+)
+def test_raw_args_are_judged_like_stack_files(token, change, expected) -> None:
+    """Read before the SDK maps them (issue 16): unknown keys with their arg path, kubeContext,
+    inf, a list for an object; refused as invalid properties, never a bare exception."""
+    raw = stack_config("prod")
+    inputs = raw if token == "SessionAgents" else raw["redis"]
+    change(inputs)
+    assert _refused(token, inputs) == expected
 
 
 # ---- the README's examples ----------------------------------------------------------------

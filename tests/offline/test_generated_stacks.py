@@ -10,8 +10,8 @@ timing), print nothing on stdout when it refuses, and never let an exception out
 from __future__ import annotations
 
 import contextlib
-import os
 import io
+import os
 import signal
 from collections.abc import Iterator
 from pathlib import Path

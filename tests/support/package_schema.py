@@ -27,7 +27,7 @@ PAIRS: list[tuple[type, type[BaseModel]]] = [
 
 
 def provider() -> ComponentProvider:
-    return ComponentProvider(package.COMPONENTS, package.PACKAGE, None, package.VERSION)
+    return package.provider()  # the SDK's ComponentProvider, judging raw args first
 
 
 def schema() -> dict[str, Any]:
