@@ -336,6 +336,15 @@ def _refused(token: str, inputs: dict[str, Any]) -> list[tuple[str, str]]:
 
 
 _KNOWN = "session, agents, omniaVersion, redis, agentNamespaces, kubeContext"
+_REDIS = (
+    "chartVersion, namespace, chart, images, architecture, sentinel, replicas, protect, "
+    "passwordRotation, readyTimeout, resources, maxmemory, volumeSize, failover"
+)
+_EXISTS = (
+    "'kube-system' exists in every cluster: the program creates (and keeps) the Redis "
+    "namespace, so creating it fails (AlreadyExists); give Redis a namespace of its own "
+    "(default 'redis')"
+)
 
 
 @pytest.mark.parametrize(
