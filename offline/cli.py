@@ -135,14 +135,15 @@ def main(argv: list[str] | None = None) -> int:
     if (cluster is None or cluster.crds is None) and CRD_FILE_KEY not in plan.config:
         print(CRD_NOTE, file=sys.stderr)  # after the plan: only a plan that ran skipped it
     if old is not None:
-        from offline.change_preview import compare, refused
+        from offline import day2
+        from offline.change_preview import compare
 
-        changes = compare(old, plan)
+        changes = day2.review(old, plan, compare(old, plan))  # day-2 refusals and their fixes
         print(render_changes(changes, args.format, show_same=args.all), end="")
         for change in changes:
             for note in change.get("warnings", []):
                 print(f"warning: {note}", file=sys.stderr)
-        stops = [f"refused: {c['type']} {c['name']}: {c['refused']}" for c in refused(changes)]
+        stops = day2.stop_lines(changes)
         return _fail(stops, 1) if stops else 0
     print(render_plan(plan.items(args.show_secrets), args.format), end="")
     return 0

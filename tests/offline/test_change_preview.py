@@ -36,11 +36,15 @@ def preview(new: Path, capsys) -> tuple[int, dict[tuple[str, str], dict[str, Any
     code = cli.main(["prod", "--stack-file", str(new), "--from", str(PROD), "--format", "json"])
     out, err = capsys.readouterr()
     entries = json.loads(out)
-    stops = [f"refused: {e['type']} {e['name']}: {e['refused']}" for e in entries if "refused" in e]
+    stops = []
+    for e in entries:
+        if "refused" in e:  # each refusal said on stderr, with the command that gets through
+            stops.append(f"refused: {e['type']} {e['name']}: {e['refused']}")
+            stops += [f"  fix: {e['fix']}"] if "fix" in e else []
     said = [line for line in err.splitlines() if not line.startswith("warning: ")]
     assert said == [cli.CRD_NOTE, *stops]  # each refusal said on stderr too
     keys = {"type", "name", "urn", "op", "paths", "reason", "refused", "children", "warnings"}
-    assert all(set(e) <= keys for e in entries)
+    assert all(set(e) <= keys | {"fix"} for e in entries)
     assert {e["op"] for e in entries} <= {"create", "update", "replace", "delete", "same"}
     return code, {(e["type"], e["name"]): e for e in entries}
 
@@ -285,3 +289,44 @@ def test_an_unchanged_file_says_so_in_one_summary(capsys) -> None:
     assert cli.main(["prod", "--stack-file", str(PROD), "--from", str(PROD)]) == 0
     (only,) = yaml.safe_load_all(capsys.readouterr().out)
     assert only == {"summary": {"by op": {"same": len(run_plan(PROD).resources)}}}
+
+
+def test_require_to_create_on_existing_namespaces_is_refused_with_the_import(
+    write_stack, capsys
+) -> None:
+    """The old stack read the agent namespaces (they exist); `create` would create them and
+    fail with AlreadyExists: refused, with the `pulumi import` that adopts each (issue 16)."""
+    raw = stack_config("prod")
+    raw["agentNamespaces"] = "create"
+    code, entries = preview(write_stack(raw, name="prod"), capsys)
+    assert code == 1
+    refused = {k: e for k, e in entries.items() if "refused" in e}
+    namespaces = sorted({a["namespace"] for a in raw["agents"]} - {raw["redis"]["namespace"]})
+    assert sorted(name for _, name in refused) == [f"{ns}-namespace" for ns in namespaces]
+    agents = refused[(NAMESPACE, "agents-namespace")]
+    assert agents["refused"] == (
+        "namespace agents exists (the old stack read it): creating it fails (AlreadyExists)"
+    )
+    parent = next(
+        r
+        for r in run_plan(PROD).resources
+        if r.name == "agents" and r.type.endswith("AgentNamespace")
+    )
+    assert agents["fix"].startswith(
+        f"adopt it first: pulumi import kubernetes:core/v1:Namespace agents-namespace agents "
+        f"--parent 'agents={parent.urn}' --provider 'cluster-provider="
+    )
+
+
+def test_deleting_the_protected_namespace_says_how_to_proceed(write_stack, capsys) -> None:
+    raw = stack_config("prod")
+    for agent in raw["agents"]:
+        agent["session"] = {"type": "memory"}  # no redis agent left: the store goes
+    code, entries = preview(write_stack(raw, name="prod"), capsys)
+    assert code == 1
+    gone = entries[(NAMESPACE, "redis-namespace")]
+    assert gone["op"] == "delete" and "protected" in gone["refused"]
+    assert gone["fix"] == (
+        f"pulumi state unprotect '{gone['urn']}', then pulumi up (set redis.protect: false in "
+        "the same change so it stays off)"
+    )
