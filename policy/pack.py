@@ -31,6 +31,14 @@ _PRODUCTION = PolicyConfigSchema(
         },
     }
 )
+_VERSION = PolicyConfigSchema(
+    properties={
+        "omniaVersion": {
+            "type": "string",
+            "description": "The Omnia release the clusters run, e.g. 0.9.0-beta.17",
+        }
+    }
+)
 _MEMORY_AGENTS = {
     "memoryAgents": {
         "type": "array",
@@ -47,7 +55,7 @@ def _report(report: ReportViolation, problems: list[str], urn: str | None = None
 
 
 def _session_blocks(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    if args.resource_type == rules.AGENT_RUNTIME:
+    if rules.is_agent_runtime(args.resource_type):
         _report(report, rules.block_problems(args.props.get("spec") or {}))
 
 
@@ -71,7 +79,7 @@ def _credentials(args: StackValidationArgs, report: ReportViolation) -> None:
     agents = [
         rules.Resource(r.resource_type, r.props)
         for r in args.resources
-        if r.resource_type == rules.AGENT_RUNTIME
+        if rules.is_agent_runtime(r.resource_type)
     ]
     secrets = [
         rules.Resource(r.resource_type, r.props, tuple(r.opts.additional_secret_outputs))
@@ -85,8 +93,14 @@ def _credentials(args: StackValidationArgs, report: ReportViolation) -> None:
 
 def _release_ttl(args: ResourceValidationArgs, report: ReportViolation) -> None:
     version = args.get_config().get("omniaVersion")
-    if args.resource_type == rules.AGENT_RUNTIME and version:
+    if rules.is_agent_runtime(args.resource_type) and version:
         _report(report, rules.ttl_advisories(args.props.get("spec") or {}, version))
+
+
+def _release_block(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    version = args.get_config().get("omniaVersion")
+    if rules.is_agent_runtime(args.resource_type) and version:
+        _report(report, rules.release_problems(args.props.get("spec") or {}, version))
 
 
 def policies() -> list[ResourceValidationPolicy | StackValidationPolicy]:
@@ -114,18 +128,19 @@ def policies() -> list[ResourceValidationPolicy | StackValidationPolicy]:
             _PRODUCTION,
         ),
         (
+            "omnia-release-block",
+            "The session block the targeted Omnia release reads, with the Redis URL where the "
+            "release ignores storeRef",
+            _release_block,
+            EnforcementLevel.MANDATORY,
+            _VERSION,
+        ),
+        (
             "omnia-release-ttl",
             "TTLs longer than the history the targeted Omnia release keeps",
             _release_ttl,
             EnforcementLevel.ADVISORY,
-            PolicyConfigSchema(
-                properties={
-                    "omniaVersion": {
-                        "type": "string",
-                        "description": "The Omnia release the clusters run, e.g. 0.9.0-beta.17",
-                    }
-                }
-            ),
+            _VERSION,
         ),
     ]
     found: list[ResourceValidationPolicy | StackValidationPolicy] = [

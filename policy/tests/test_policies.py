@@ -268,3 +268,135 @@ def test_unknown_values_at_first_preview_are_not_violations() -> None:
     with pytest.raises(UnknownValueError):  # what the credentials rule meets, and survives
         unknown_checking_proxy(_props(secrets[0].inputs))["stringData"]
     _nothing(run_policies(plan, _pack_config()))
+
+
+# ---- the gaps issue 16 found: each planted in a real prod plan --------------------------
+
+
+def _with(plan: harness.Plan, name: str, change: Callable[[dict[str, Any]], None]) -> None:
+    _plant(plan, name, change)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            lambda s: s["context"]["storeRef"].__setitem__("name", ""),
+            "spec.context.storeRef.name: '' is not a Secret name (a DNS-1123 subdomain: "
+            "Kubernetes ValidateSecretName); the operator reads no Secret",
+        ),
+        (
+            lambda s: s["context"]["storeRef"].__setitem__("name", 7),
+            "spec.context.storeRef.name: 7 is not a Secret name (a DNS-1123 subdomain: "
+            "Kubernetes ValidateSecretName); the operator reads no Secret",
+        ),
+        (
+            lambda s: s["context"]["storeRef"].__setitem__("name", "Redis_Credentials"),
+            "spec.context.storeRef.name: 'Redis_Credentials' is not a Secret name (a DNS-1123 "
+            "subdomain: Kubernetes ValidateSecretName); the operator reads no Secret",
+        ),
+        (
+            lambda s: s["context"].__setitem__("url", "redis://:hunter2@redis:6379"),
+            "spec.context: unknown keys url (the CRD has only type, ttl and storeRef; the API "
+            "server prunes the rest)",
+        ),
+    ],
+)
+def test_planted_block_gaps(change, message) -> None:
+    plan = run_plan(ROOT / "stacks" / "Pulumi.prod.yaml")
+    _plant(plan, "support", change)
+    assert run_policies(plan)["omnia-session-block"] == [message]
+
+
+def test_patches_and_other_api_versions_are_judged() -> None:
+    plan = run_plan(ROOT / "stacks" / "Pulumi.prod.yaml")
+    runtime = _runtime(plan, "support")
+    runtime.type = "kubernetes:omnia.altairalabs.ai/v1alpha1:AgentRuntimePatch"
+    runtime.inputs = {**runtime.inputs, "spec": {"context": {"type": "redis", "ttl": "7d"}}}
+    found = run_policies(plan)["omnia-session-block"]
+    assert "spec.context.ttl: '7d' is not a Go duration (use '168h')" in found
+    runtime.type = "kubernetes:omnia.altairalabs.ai/v1beta1:AgentRuntime"
+    assert (
+        "spec.context.ttl: '7d' is not a Go duration (use '168h')"
+        in run_policies(plan)["omnia-session-block"]
+    )
+
+
+def test_a_credentials_secret_in_another_namespace_is_a_violation() -> None:
+    plan = run_plan(ROOT / "stacks" / "Pulumi.prod.yaml")
+    (secret,) = [r for r in plan.find(SECRET) if r.name == "finance-credentials"]
+    secret.inputs = {**secret.inputs, "metadata": {"name": "redis-credentials", "namespace": "ops"}}
+    assert run_policies(plan)["omnia-credentials-secret"] == [
+        "finance/billing: Secret redis-credentials is made in agents, ops, not in finance: a "
+        "storeRef reads the agent's own namespace"
+    ]
+
+
+def test_a_credentials_url_that_is_not_redis_is_a_violation() -> None:
+    plan = run_plan(ROOT / "stacks" / "Pulumi.prod.yaml")
+    (secret,) = [r for r in plan.find(SECRET) if r.name == "finance-credentials"]
+    secret.inputs = {
+        **secret.inputs,
+        "stringData": rpc.wrap_rpc_secret({"url": "http://not-redis"}),
+    }
+    assert run_policies(plan)["omnia-credentials-secret"] == [
+        "finance/billing: Secret finance/redis-credentials `url` is not a Redis URL (redis://, "
+        "rediss://, unix://: go-redis ParseURL refuses the rest)"
+    ]
+
+
+def test_the_block_the_release_prunes_and_the_missing_url_env() -> None:
+    plan = run_plan(ROOT / "stacks" / "Pulumi.prod.yaml")
+    _plant(plan, "support", lambda s: s.__setitem__("session", s.pop("context")))
+    beta17 = {"omnia-release-block": {"omniaVersion": "0.9.0-beta.17"}}
+    assert run_policies(plan, beta17)["omnia-release-block"] == [
+        "spec.session: omnia 0.9.0-beta.17 reads spec.context; the API server prunes "
+        "spec.session and the agent runs on memory sessions"
+    ]
+    beta16 = {"omnia-release-block": {"omniaVersion": "0.9.0-beta.16"}}
+    found = run_policies(plan, beta16)["omnia-release-block"]
+    assert (
+        "spec.runtime.extraEnv: no OMNIA_SESSION_URL: omnia 0.9.0-beta.16 ignores storeRef and "
+        "the runtime exits without the Redis URL"
+    ) in found  # support, on `session` now, without the env
+    assert len(found) == len(plan.find(AGENT_RUNTIME))  # the rest carry `context`: pruned
+    assert run_policies(plan)["omnia-release-block"] == []  # no version configured
+
+
+@pytest.mark.parametrize(
+    "chart",
+    [
+        "./charts/redis-23.1.1.tgz",
+        "vendor/bitnami-redis.tgz",
+        "oci://mirror.example/x/redis:23.1.1",
+    ],
+)
+def test_redis_charts_from_any_source_are_recognised(chart) -> None:
+    plan = run_plan(ROOT / "stacks" / "Pulumi.prod.yaml")
+    release = plan.one(CHART, "redis")
+    values = copy.deepcopy(release.inputs["values"])
+    values["auth"]["enabled"] = False
+    release.inputs = {**release.inputs, "chart": chart, "values": values}
+    assert run_policies(plan)["omnia-production-redis-chart"] == [
+        "values.auth.enabled is false: anyone who reaches Redis reads every session"
+    ]
+
+
+def test_global_password_and_open_extra_ingress_are_violations() -> None:
+    plan = run_plan(ROOT / "stacks" / "Pulumi.prod.yaml")
+    release = plan.one(CHART, "redis")
+    values = copy.deepcopy(release.inputs["values"])
+    values["global"] = {"redis": {"password": "hunter2"}}
+    values["networkPolicy"]["extraIngress"] = [
+        {"ports": [{"port": 6379}]},
+        {"from": [{"podSelector": {}}]},
+    ]
+    release.inputs = {**release.inputs, "values": values}
+    assert run_policies(plan)["omnia-production-redis-chart"] == [
+        "values.global.redis.password is set in clear (it overrides auth.password): it lands in "
+        "state and in the Helm release; use auth.existingSecret",
+        "values.networkPolicy.extraIngress[0] admits every pod (no `from`, or an empty "
+        "selector): Redis is open to the cluster",
+        "values.networkPolicy.extraIngress[1] admits every pod (no `from`, or an empty "
+        "selector): Redis is open to the cluster",
+    ]

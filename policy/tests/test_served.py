@@ -38,6 +38,7 @@ def test_the_pack_lists_its_policies(analyzer) -> None:
         "omnia-credentials-secret",
         "omnia-production-redis-chart",
         "omnia-production-sessions",
+        "omnia-release-block",
         "omnia-release-ttl",
         "omnia-session-block",
     ]
