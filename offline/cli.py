@@ -20,6 +20,7 @@ from offline.inputs import (
     StackFileError,
     crd_cluster,
     display_path,
+    project_settings,
     read_cluster,
     stack_file_for,
     stack_name_of,
@@ -92,8 +93,10 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--charts needs --render")
     path = args.stack_file or stack_file_for(args.stack)
     named = stack_name_of(path)
-    if args.stack and args.stack_file and named not in (args.stack, OFFLINE_STACK):
-        # The stack name decides URNs, the stand-in password and the production policies.
+    # Another stack's own file (in stackConfigDir): the stack name decides URNs, the stand-in
+    # password and the production policies, so planning it under this name is a mistake.
+    theirs = path.resolve().parent == project_settings()[1].resolve()
+    if args.stack and args.stack_file and theirs and named not in (args.stack, OFFLINE_STACK):
         return _fail(
             [
                 f"{display_path(path)} is the stack file of {named}, not of {args.stack}: "
