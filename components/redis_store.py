@@ -41,6 +41,7 @@ class RedisStore(pulumi.ComponentResource):
     password: random.RandomPassword
     auth_secret: k8s.core.v1.Secret
     chart: k8s.helm.v4.Chart
+    monitoring_crds: list[pulumi.Resource]
     host: str
     port: int
     url: pulumi.Output[str]
@@ -109,6 +110,8 @@ class RedisStore(pulumi.ComponentResource):
             string_data={AUTH_SECRET_KEY: self.password.result},
             opts=child(self.namespace),
         )
+        # A cluster without the Prometheus operator fails the preview here, not `up` later.
+        self.monitoring_crds = monitoring_crds(name, config, cluster, self)
         # The resource name is the release name: v4 prefixes every rendered object with it.
         self.chart = k8s.helm.v4.Chart(
             name,
@@ -116,8 +119,8 @@ class RedisStore(pulumi.ComponentResource):
             version=config.chart_version,
             name=name,
             namespace=config.namespace,
-            values=chart_values(config),
-            opts=child(self.namespace, self.auth_secret),
+            values=chart_values(config, name),
+            opts=child(self.namespace, self.auth_secret, *self.monitoring_crds),
         )
         self.host = master_host(name, config.namespace)
         self.port = PORT
@@ -128,3 +131,19 @@ class RedisStore(pulumi.ComponentResource):
         self.stamp = pulumi.Output.unsecret(url.apply(credentials_digest))
         self.config = config
         self.register_outputs({"host": self.host, "port": self.port, "url": self.url})
+
+
+def monitoring_crds(
+    name: str, config: RedisConfig, cluster: Cluster, parent: pulumi.Resource
+) -> list[pulumi.Resource]:
+    """Reads, at preview, of the CRDs of the Prometheus operator kinds the chart will render."""
+    from components.cluster import Existing
+    from upstream.kubernetes import CRD
+    from upstream.prometheus_operator import PROMETHEUS_RULE_CRD, SERVICE_MONITOR_CRD
+
+    wanted = (
+        (SERVICE_MONITOR_CRD, config.metrics.service_monitor),
+        (PROMETHEUS_RULE_CRD, config.metrics.prometheus_rule),
+    )
+    opts = pulumi.ResourceOptions(parent=parent, provider=cluster.provider)
+    return [Existing(CRD, f"{name}-{crd.split('.')[0]}-crd", crd, opts) for crd, on in wanted if on]

@@ -31,6 +31,8 @@ from settings.errors import ConfigError, CrdMismatch
 from settings.fields import mask_credentials
 from settings.project import PROJECT
 from upstream.kubernetes import CRD
+from upstream.prometheus_operator import CRDS as MONITORING_CRDS
+from upstream.prometheus_operator import INSTALL_HINT as MONITORING_HINT
 
 OFFLINE_STACK = "offline"  # what a file not named Pulumi.<stack>.yaml is planned as
 CRD_FILE_KEY = f"{PROJECT}:crdFile"  # agents judged by the program against this file
@@ -45,8 +47,10 @@ def missing_lines(where: str, err: NotInClusterError) -> list[str]:
     every object missing, so one round fixes them all."""
     lines = [f"{where}: {NotInClusterError(t, n)}" for t, n in err.missing]
     kinds = [t for t, _ in err.missing]
-    if CRD in kinds:
+    if any(t == CRD and n not in MONITORING_CRDS for t, n in err.missing):
         lines.append(INSTALL_HINT)
+    if any(t == CRD and n in MONITORING_CRDS for t, n in err.missing):
+        lines.append(MONITORING_HINT)
     if any(t != CRD for t in kinds):
         lines.append(NAMESPACE_HINT)
     return lines

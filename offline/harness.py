@@ -31,6 +31,7 @@ from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
 from upstream.agent_runtime import TYPE as AGENT_RUNTIME
 from upstream.kubernetes import CRD, NAMESPACE
+from upstream.prometheus_operator import CRDS as MONITORING_CRDS
 
 __all__ = ["AGENT_RUNTIME"]  # and every name defined below
 
@@ -68,12 +69,19 @@ class Cluster:
     `namespaces`: the namespaces that exist (None: every one asked for). `crds`: the
     CustomResourceDefinitions it serves, by name, as the API server returns them (None: any
     asked for is present, without its schema, so the program cannot judge against it).
+    `prometheus_operator`: whether the ServiceMonitor and PrometheusRule CRDs are served.
     """
 
     namespaces: frozenset[str] | None = None
     crds: Mapping[str, dict[str, Any]] | None = None
+    # Whether it serves the Prometheus operator's kinds (their CRDs answered by name only).
+    prometheus_operator: bool = True
 
     def answer(self, type_: str, name: str) -> dict[str, Any]:
+        if type_ == CRD and name in MONITORING_CRDS:
+            if not self.prometheus_operator:
+                raise NotInClusterError(type_, name)
+            return {"metadata": {"name": name}}
         if type_ == NAMESPACE:
             if self.namespaces is not None and name not in self.namespaces:
                 raise NotInClusterError(type_, name)

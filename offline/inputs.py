@@ -3,6 +3,7 @@ and cluster descriptions (the namespaces and CRD a mock cluster answers reads wi
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 import re
@@ -17,6 +18,9 @@ ROOT = Path(__file__).resolve().parents[1]  # the project: Pulumi.yaml and __mai
 # libyaml when present (safe variants either way): a stack of 1000 agents parses 20x faster.
 LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 MAX_READ = (1 << 20) + 1  # a byte past offline.yaml_v3.MAX_FILE_BYTES: enough to refuse it
+
+
+OPERATOR = "prometheusOperator"  # a cluster description's key
 
 
 class StackFileError(Exception):
@@ -74,14 +78,14 @@ def crd_cluster(crd_file: Path, base: Cluster | None = None) -> Cluster:
     from upstream.crd_judge import read_crd
 
     crd = read_crd(crd_file, str(crd_file))
-    namespaces = base.namespaces if base else None
-    return Cluster(namespaces=namespaces, crds={CRD_NAME: crd})
+    return dataclasses.replace(base or Cluster(), crds={CRD_NAME: crd})
 
 
 def read_cluster(path: Path) -> Cluster:
-    """A cluster description: `namespaces:` (the ones that exist; omitted: all do) and `crd:`
+    """A cluster description: `namespaces:` (the ones that exist; omitted: all do), `crd:`
     (a CRD file, relative to the description; null: not installed; omitted: present, not
-    judged). Raises StackFileError."""
+    judged) and `prometheusOperator:` (false: its CRDs are not served). Raises
+    StackFileError."""
     from offline.yaml_v3 import YamlProblemsError, load
 
     try:
@@ -91,18 +95,25 @@ def read_cluster(path: Path) -> Cluster:
         raise StackFileError(f"cannot read the cluster description ({err.strerror})") from None
     except YamlProblemsError as err:
         raise StackFileError(f"cannot read the cluster description ({err})") from None
-    if not isinstance(document, dict) or set(document) - {"namespaces", "crd"}:
-        raise StackFileError("a cluster description has only `namespaces:` and `crd:`")
+    if not isinstance(document, dict) or set(document) - {"namespaces", "crd", OPERATOR}:
+        raise StackFileError(
+            f"a cluster description has only `namespaces:`, `crd:` and `{OPERATOR}:`"
+        )
+    if not isinstance(document.get(OPERATOR, True), bool):
+        raise StackFileError(f"{OPERATOR}: expected true or false")
     names = document.get("namespaces")
     if names is not None and not (
         isinstance(names, list) and all(isinstance(n, str) for n in names)
     ):
         raise StackFileError("namespaces: expected a list of names")
-    cluster = Cluster(namespaces=None if names is None else frozenset(names))
+    cluster = Cluster(
+        namespaces=None if names is None else frozenset(names),
+        prometheus_operator=document.get(OPERATOR, True),
+    )
     if "crd" not in document:
         return cluster
     if document["crd"] is None:
-        return Cluster(namespaces=cluster.namespaces, crds={})
+        return dataclasses.replace(cluster, crds={})
     from upstream.crd_judge import CrdFileError
 
     try:

@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from settings.chart_values import values_problems
 from settings.errors import Problem, key_path
 from settings.fields import AgentNamespaces, has_credentials, mask_credentials
 from settings.models import AgentConfig, RedisConfig
@@ -333,6 +334,8 @@ def cross_checks(raw: Mapping[str, Any]) -> list[Problem]:
     agents = [(i, a) for i, a in enumerate(raw.get("agents") or []) if isinstance(a, dict)]
     problems = _duplicates(agents) + _runtime_env(agents) + _pod_annotations(agents)
     problems += _created_namespaces(raw, agents) + _object_sizes(agents)
+    if isinstance(raw.get("redis"), dict):
+        problems += values_problems(raw["redis"])
     version = raw.get("omniaVersion")
     version = version if isinstance(version, str) else None
     with contextlib.suppress(ValueError):  # a bad omniaVersion is reported by the model

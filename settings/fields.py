@@ -19,7 +19,15 @@ from upstream.go_duration import (
     DurationOverflowError,
     parse_go_duration,
 )
-from upstream.kubernetes import DNS_LABEL_MAX, MIB, is_cpu, is_dns_label, memory_bytes
+from upstream.kubernetes import (
+    DNS_LABEL_MAX,
+    DNS_SUBDOMAIN_MAX,
+    MIB,
+    is_cpu,
+    is_dns_label,
+    is_dns_subdomain,
+    memory_bytes,
+)
 from upstream.omnia_releases import SessionType, parse_version, release_for
 from upstream.redis_chart import MaxmemoryPolicy
 
@@ -67,6 +75,15 @@ def _dns_label(value: str) -> str:
         raise ValueError(
             f"{value!r} is not a DNS-1123 label (lowercase letters, digits and '-', "
             f"starting and ending with a letter or digit, at most {DNS_LABEL_MAX} characters)"
+        )
+    return value
+
+
+def _dns_subdomain(value: str) -> str:
+    if not is_dns_subdomain(value):
+        raise ValueError(
+            f"{value!r} is not a DNS-1123 subdomain (lowercase letters, digits, '-' and '.', "
+            f"at most {DNS_SUBDOMAIN_MAX} characters), as Kubernetes names a StorageClass"
         )
     return value
 
@@ -168,6 +185,7 @@ def _maxmemory_policy(value: Any) -> Any:
 
 
 DnsLabel = Annotated[StrictStr, AfterValidator(_dns_label)]
+DnsSubdomain = Annotated[StrictStr, AfterValidator(_dns_subdomain)]
 GoDuration = Annotated[StrictStr, AfterValidator(_go_duration)]
 ExactVersion = Annotated[StrictStr, AfterValidator(_exact_version)]
 OmniaVersion = Annotated[StrictStr, AfterValidator(_omnia_version)]

@@ -19,6 +19,7 @@ from pulumi.runtime.config import (
 )
 from pydantic import ValidationError
 
+from settings.chart_values import values_problems
 from settings.checks import (
     cross_checks,
     redis_namespace_problems,
@@ -71,11 +72,14 @@ def parse_redis(raw: Mapping[str, Any], source: str) -> RedisConfig:
     found = value_problems({"redis": dict(raw)})
     if found:
         raise ConfigError(source, found)
+    found = values_problems(raw)
     try:
         config = RedisConfig.model_validate(dict(raw))
     except ValidationError as err:
         errors = [{**e, "loc": ("redis", *e["loc"])} for e in err.errors()]
-        raise ConfigError(source, [problem(e) for e in errors]) from None
+        raise ConfigError(source, [problem(e) for e in errors] + found) from None
+    if found:
+        raise ConfigError(source, found)
     found = redis_namespace_problems({"redis": dict(raw)}, [])
     if found:
         raise ConfigError(source, found)

@@ -24,6 +24,7 @@ from settings.fields import (
     ChartSource,
     Cpu,
     DnsLabel,
+    DnsSubdomain,
     ExactVersion,
     GoDuration,
     MaxmemoryPolicyField,
@@ -86,6 +87,8 @@ class ImagesConfig(_Model):
     redis: ImageConfig | None = None
     sentinel: ImageConfig | None = None
     kubectl: ImageConfig | None = None  # labels the current master for `<release>-master`
+    # The metrics sidecar (with metrics.enabled); its tag defaults to the chart's own.
+    exporter: ImageConfig | None = None
 
 
 class ResourcesConfig(_Model):
@@ -121,6 +124,33 @@ class FailoverConfig(_Model):
     min_replicas_max_lag: StrictInt = Field(default=10, alias="minReplicasMaxLag", ge=1, le=60)
 
 
+class MetricsConfig(_Model):
+    """The chart's exporter sidecar, and the Prometheus operator's objects (docs: monitoring)."""
+
+    enabled: StrictBool = False
+    service_monitor: StrictBool = Field(default=False, alias="serviceMonitor")
+    prometheus_rule: StrictBool = Field(default=False, alias="prometheusRule")
+
+    @model_validator(mode="after")
+    def _needs(self) -> MetricsConfig:
+        if (self.service_monitor or self.prometheus_rule) and not self.enabled:
+            raise ValueError(
+                "metrics.serviceMonitor and metrics.prometheusRule need metrics.enabled: true "
+                "(the exporter they scrape)"
+            )
+        if self.prometheus_rule and not self.service_monitor:
+            raise ValueError(
+                "metrics.prometheusRule needs metrics.serviceMonitor: true: the rules select the "
+                "targets by the labels the ServiceMonitor gives them"
+            )
+        return self
+
+    @property
+    def operator_objects(self) -> bool:
+        """Whether the chart renders kinds only the Prometheus operator serves."""
+        return self.service_monitor or self.prometheus_rule
+
+
 class RedisConfig(_Model):
     namespace: DnsLabel = "redis"  # created for Redis, and kept (it holds the volumes)
     chart_version: ExactVersion = Field(alias="chartVersion")
@@ -148,6 +178,13 @@ class RedisConfig(_Model):
     # default derived from `resources.memory` would make a memory change fail `pulumi up`.
     volume_size: Memory = Field(default="8Gi", alias="volumeSize")
     failover: FailoverConfig = Field(default_factory=FailoverConfig)
+    # The volumes' StorageClass (the cluster's default when unset): it decides whether they
+    # can grow in place (allowVolumeExpansion); a StatefulSet's claims never change class.
+    storage_class: DnsSubdomain | None = Field(default=None, alias="storageClass")
+    metrics: MetricsConfig = Field(default_factory=MetricsConfig)
+    # Chart values merged over the program's (maps merged, lists replaced): keys of the pinned
+    # chart's values.yaml the program does not set (upstream.chart_keys judges them).
+    values: dict[str, Any] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _topology(self) -> RedisConfig:
@@ -231,6 +268,15 @@ class RedisConfig(_Model):
         return [
             f"omnia-agents:redis: {', '.join(given)} set, but sentinel is off: "
             "only a Sentinel deployment uses them"
+        ]
+
+    def metrics_only_settings(self) -> list[str]:
+        """Settings given that only the metrics sidecar reads."""
+        if self.metrics.enabled or not (self.images and self.images.exporter):
+            return []
+        return [
+            "omnia-agents:redis: images.exporter set, but metrics.enabled is off: only the "
+            "metrics sidecar uses it"
         ]
 
     @property
@@ -357,6 +403,7 @@ class StackConfig(_Model):
         if self.redis and self.redis_namespaces and not self.redis.sentinel:
             found += self.redis.sentinel_only_settings()
         if self.redis and self.redis_namespaces:
+            found += self.redis.metrics_only_settings()
             found += filter(None, [unchecked_warning(self.redis.chart_version)])
         newer = newer_than_known(self.omnia_version)
         if newer:

@@ -54,6 +54,8 @@ class ImagesArgs(TypedDict, total=False):
     """The Sentinel image (Sentinel mode only)."""
     kubectl: ImageArgs
     """The kubectl image that relabels the master (Sentinel mode only)."""
+    exporter: ImageArgs
+    """The metrics sidecar's image (with metrics.enabled; tag: the chart's)."""
 
 
 class ResourcesArgs(TypedDict, total=False):
@@ -81,6 +83,15 @@ class FailoverArgs(TypedDict, total=False):
     """The master refuses writes with fewer in-sync replicas (default 1 with Sentinel)."""
     min_replicas_max_lag: int
     """Seconds a replica may lag and still count as in sync (default 10)."""
+
+
+class MetricsArgs(TypedDict, total=False):
+    enabled: bool
+    """The chart's redis_exporter sidecar and its Service."""
+    service_monitor: bool
+    """A ServiceMonitor (needs the Prometheus operator; needs enabled)."""
+    prometheus_rule: bool
+    """The program's alert rules as a PrometheusRule (needs service_monitor)."""
 
 
 class RedisArgs(TypedDict):
@@ -112,6 +123,12 @@ class RedisArgs(TypedDict):
     """Each Redis volume (default 8Gi; at least 3x maxmemory, for the AOF)."""
     failover: NotRequired[FailoverArgs]
     """Sentinel timings and the stale-master write guard."""
+    storage_class: NotRequired[str]
+    """The volumes' StorageClass (the cluster's default when unset; fixed once created)."""
+    metrics: NotRequired[MetricsArgs]
+    """The exporter, ServiceMonitor and alert rules (docs: monitoring)."""
+    values: NotRequired[dict[str, Any]]
+    """Chart values merged over the program's: keys of the pinned chart it does not set."""
 
 
 class AgentArgs(TypedDict):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import math
+import re
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -19,12 +20,17 @@ if TYPE_CHECKING:  # the settings import this package: types only, no import cyc
     from settings.models import RedisConfig
 
 RELEASE = "redis"  # the Helm release, and the prefix of every object the chart renders
+CHART_NAME = "redis"  # Chart.yaml `name`
 PORT = 6379
 # Bitnami publishes the chart only as OCI.
 DEFAULT_CHART = "oci://registry-1.docker.io/bitnamicharts/redis"
 CHART_REPLICA_COUNT = 3  # the chart's replica.replicaCount (both pinned values.yaml files)
 # Namespaces carrying this label may reach Redis; the chart's NetworkPolicy admits no one else.
 CLIENT_LABEL = "omnia-agents/redis-client"
+# ...and this one its exporter's port: the namespace Prometheus runs in.
+METRICS_CLIENT_LABEL = "omnia-agents/redis-metrics"
+EXPORTER_REPOSITORY = "bitnamilegacy/redis-exporter"
+ZONE_LABEL = "topology.kubernetes.io/zone"  # the well-known label (kubernetes.io docs)
 # An AOF after a rewrite is at most the dataset (RDB preamble); it grows to 2x before the next
 # rewrite (auto-aof-rewrite-percentage 100), and a rewrite writes a new base beside it: 3x.
 AOF_VOLUME_FACTOR = 3
@@ -92,6 +98,16 @@ class ServerSettings(NamedTuple):
     sentinel: tuple[SentinelSetting, ...]
 
 
+def fullname(release: str) -> str:
+    """The prefix of the chart's object names (bitnami/common 2.31.4 templates/_names.tpl,
+    `common.names.fullname`): the release name, lowercased with other characters made `-`,
+    when it contains the chart's name; otherwise `<release>-redis`."""
+    name = re.sub(r"(-?[^a-z\d\-])+-?", "-", release.lower())
+    if CHART_NAME not in name:
+        name = f"{name}-{CHART_NAME}"
+    return name[:63].removesuffix("-")
+
+
 def _mb(size: int) -> str:
     return f"{size // MIB}mb"
 
@@ -149,8 +165,17 @@ def ready_timeout_seconds(config: RedisConfig) -> int:
     return math.ceil(parse_go_duration(config.ready_timeout) / 1_000_000_000)
 
 
-def chart_values(config: RedisConfig) -> dict[str, Any]:
-    """Plain values only: Chart v4 renders in preview and must not see unknown Outputs."""
+def chart_values(config: RedisConfig, release: str = RELEASE) -> dict[str, Any]:
+    """The chart's values: the stack's own `redis.values` merged over the program's (maps
+    merged, lists replaced; settings/chart_values.py refuses keys the program sets).
+    Plain values only: Chart v4 renders in preview and must not see unknown Outputs."""
+    from upstream.chart_keys import merged
+
+    return merged(program_values(config, release), config.values)
+
+
+def program_values(config: RedisConfig, release: str = RELEASE) -> dict[str, Any]:
+    """What the program's settings make of the chart's values."""
     settings = server_settings(config)
     pods: dict[str, Any] = {
         "persistence": {"enabled": True, "size": config.volume_size},
@@ -162,6 +187,8 @@ def chart_values(config: RedisConfig) -> dict[str, Any]:
         "resourcesPreset": "none",
         "resources": resources(config),
     }
+    if config.storage_class:
+        pods["persistence"]["storageClass"] = config.storage_class
     if config.password_rotation:
         # The chart does not watch an existing Secret: a new annotation restarts the pods
         # so they read the rotated password.
@@ -201,8 +228,21 @@ def chart_values(config: RedisConfig) -> dict[str, Any]:
         values["replica"]["automountServiceAccountToken"] = True
         values["rbac"] = {"create": True}
         values["serviceAccount"] = {"create": True}
+        values["replica"].update(spread(release))
+        if config.storage_class:
+            values["sentinel"]["persistence"] = {"storageClass": config.storage_class}
     # Every rendered object waits for readiness at most this long during `pulumi up`.
     values["commonAnnotations"] = {TIMEOUT_ANNOTATION: str(ready_timeout_seconds(config))}
+    if config.metrics.enabled:
+        values["metrics"] = metrics_values(config, release)
+        # The exporter answers /scrape?target=<any host> with the Redis password and
+        # ?check-keys= with key contents (redis_exporter v1.76.0 exporter/http.go
+        # scrapeHandler copies its options, password included): only the namespaces that
+        # carry the metrics label may reach it. An empty `from` would admit every pod.
+        values["networkPolicy"]["metrics"] = {
+            "allowExternal": False,
+            "ingressNSMatchLabels": {METRICS_CLIENT_LABEL: "true"},
+        }
     images = config.images
     overrides = (
         ("redis", images.redis if images else None),
@@ -217,6 +257,8 @@ def chart_values(config: RedisConfig) -> dict[str, Any]:
         target = values if role == "redis" else values.setdefault(role, {})
         target["image"] = image.model_dump(exclude_none=True)
         # The chart refuses images other than its own unless told otherwise.
+        values["global"] = {"security": {"allowInsecureImages": True}}
+    if config.metrics.enabled:
         values["global"] = {"security": {"allowInsecureImages": True}}
     return values
 
@@ -236,3 +278,55 @@ def slowest_rollout_seconds(config: RedisConfig) -> tuple[int, int]:
     else:  # Sentinel: one `-node` set of `replicaCount`; otherwise replicas beside a master
         pods = config.replicas if config.replicas is not None else CHART_REPLICA_COUNT
     return pods, pods * READINESS_DELAY_SECONDS
+
+
+def spread(release: str) -> dict[str, Any]:
+    """A Sentinel set's pods on different nodes (hard), and across zones where it can.
+
+    Two of the three pods on one node make that node a single point of failure for writes:
+    its loss leaves one Sentinel, short of the quorum of 2, so no failover; and a master left
+    alone refuses writes under the guard (measured on real processes, issue 15). A pod that
+    cannot get a node of its own stays Pending, in sight (the rollout waits, the replica alert
+    fires), instead of running where the next node loss takes two. Zones are a preference
+    (ScheduleAnyway): a cluster with fewer zones than pods, or nodes without the zone label,
+    must still schedule them.
+    """
+    return {
+        # The chart's preset (common.affinities.pods.hard): required anti-affinity on
+        # kubernetes.io/hostname against the pods of this release's `node` component.
+        "podAntiAffinityPreset": "hard",
+        "topologySpreadConstraints": [
+            {
+                "maxSkew": 1,
+                "topologyKey": ZONE_LABEL,
+                "whenUnsatisfiable": "ScheduleAnyway",
+                # The labels the chart's node pods carry (templates/sentinel/statefulset.yaml).
+                "labelSelector": {
+                    "matchLabels": {
+                        "app.kubernetes.io/name": CHART_NAME,
+                        "app.kubernetes.io/instance": release,
+                        "app.kubernetes.io/component": "node",
+                    }
+                },
+            }
+        ],
+    }
+
+
+def metrics_values(config: RedisConfig, release: str) -> dict[str, Any]:
+    """The exporter sidecar and its Service, and the Prometheus operator's objects."""
+    from upstream.redis_metrics import SCRAPE_INTERVAL, chart_rules
+
+    wanted = config.metrics
+    own = config.images.exporter if config.images and config.images.exporter else None
+    # The tag stays the chart's (metrics.image.tag, as its Chart.yaml lists it); the
+    # repository moves where Bitnami's versioned images went in Aug 2025.
+    image = {"registry": "docker.io", "repository": EXPORTER_REPOSITORY}
+    image.update(own.model_dump(exclude_none=True) if own else {})
+    metrics: dict[str, Any] = {"enabled": True, "image": image}
+    if wanted.service_monitor:
+        # The alert windows count on this interval (upstream.redis_metrics).
+        metrics["serviceMonitor"] = {"enabled": True, "interval": SCRAPE_INTERVAL}
+    if wanted.prometheus_rule:
+        metrics["prometheusRule"] = {"enabled": True, "rules": chart_rules(config, release)}
+    return metrics

@@ -23,6 +23,7 @@ PAIRS: list[tuple[type, type[BaseModel]]] = [
     (package_args.ResourcesArgs, models.ResourcesConfig),
     (package_args.MaxmemoryArgs, models.MaxmemoryConfig),
     (package_args.FailoverArgs, models.FailoverConfig),
+    (package_args.MetricsArgs, models.MetricsConfig),
 ]
 
 

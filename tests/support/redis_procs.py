@@ -68,6 +68,7 @@ class Server:
         self.program = program
         self.password: str | None = None  # to ask whether it is up
         self.proc: subprocess.Popen[bytes] | None = None
+        self.preexec: Callable[[], None] | None = None  # run in the child before exec
         self._choose_port()
 
     def _choose_port(self) -> None:
@@ -103,6 +104,7 @@ class Server:
             [binary(self.program), str(self.conf)],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            preexec_fn=self.preexec,
         )
         client = self.client()
         deadline = time.monotonic() + 10
