@@ -75,6 +75,11 @@ def _redis_chart(args: ResourceValidationArgs, report: ReportViolation) -> None:
         _report(report, rules.chart_problems(args.props))
 
 
+def _redis_metrics(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if args.resource_type in rules.HELM and rules.is_redis_chart(args.props) and _production(args):
+        _report(report, rules.metrics_advisories(args.props))
+
+
 def _credentials(args: StackValidationArgs, report: ReportViolation) -> None:
     agents = [
         rules.Resource(r.resource_type, r.props)
@@ -134,6 +139,13 @@ def policies() -> list[ResourceValidationPolicy | StackValidationPolicy]:
             _release_block,
             EnforcementLevel.MANDATORY,
             _VERSION,
+        ),
+        (
+            "omnia-production-redis-metrics",
+            "Production Redis is watched: its exporter on, and the program's alert rules",
+            _redis_metrics,
+            EnforcementLevel.ADVISORY,
+            _PRODUCTION,
         ),
         (
             "omnia-release-ttl",

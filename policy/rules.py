@@ -296,3 +296,22 @@ def release_problems(spec: Mapping[str, Any], omnia_version: str) -> list[str]:
         f"spec.runtime.extraEnv: no {release.runtime_url_env}: omnia {omnia_version} ignores "
         "storeRef and the runtime exits without the Redis URL"
     ]
+
+
+def metrics_advisories(props: Mapping[str, Any]) -> list[str]:
+    """A production Redis someone watches: the exporter on, and the program's alert rules
+    (docs/monitoring.md). Advisory: a cluster without the Prometheus operator cannot."""
+    values = props.get("values") or {}
+    metrics = values.get("metrics") or {}
+    if metrics.get("enabled") is not True:
+        return [
+            "values.metrics.enabled is not true: nobody sees this Redis reach maxmemory, evict "
+            "sessions, refuse writes or lose its replicas; set omnia-agents:redis.metrics "
+            "{enabled: true, serviceMonitor: true, prometheusRule: true}"
+        ]
+    if (metrics.get("prometheusRule") or {}).get("enabled") is not True:
+        return [
+            "values.metrics.prometheusRule.enabled is not true: no alert fires when this Redis "
+            "loses sessions; set omnia-agents:redis.metrics.prometheusRule: true"
+        ]
+    return []

@@ -91,6 +91,15 @@ WHOLE: dict[Path_, str] = {
     "fails over first)",
     ("replica", "lifecycleHooks"): "replaces the chart's preStop hook (a stopping master "
     "fails over first)",
+    ("master", "resourcesPreset"): "the chart's presets cap Redis at 192Mi; use redis.resources",
+    ("replica", "resourcesPreset"): "the chart's presets cap Redis at 192Mi; use redis.resources",
+    ("sentinel", "resourcesPreset"): "Sentinel gets fixed resources (a Sentinel holds no data)",
+    ("sentinel", "resources"): "Sentinel gets fixed resources (a Sentinel holds no data)",
+    ("replica", "podAntiAffinityPreset"): "a Sentinel set's pods each get a node of their own "
+    "(docs/operating-redis.md#spreading); choose the nodes with nodeSelector, "
+    "nodeAffinityPreset or tolerations",
+    ("replica", "topologySpreadConstraints"): "a Sentinel set's pods are spread across zones "
+    "(docs/operating-redis.md#spreading)",
     ("master", "affinity"): "replaces the chart's presets, so the spread the program sets; "
     "use nodeSelector, nodeAffinityPreset or tolerations",
     ("replica", "affinity"): "replaces the chart's presets, so the spread the program sets; "

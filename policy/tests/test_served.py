@@ -37,6 +37,7 @@ def test_the_pack_lists_its_policies(analyzer) -> None:
     assert sorted(p.name for p in info.policies) == [
         "omnia-credentials-secret",
         "omnia-production-redis-chart",
+        "omnia-production-redis-metrics",
         "omnia-production-sessions",
         "omnia-release-block",
         "omnia-release-ttl",

@@ -210,7 +210,11 @@ def test_a_served_crd_without_schemas_fails_the_plan() -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("nodes: 3\n", "a cluster description has only `namespaces:` and `crd:`"),
+        (
+            "nodes: 3\n",
+            "a cluster description has only `namespaces:`, `crd:` and `prometheusOperator:`",
+        ),
+        ("prometheusOperator: no-thanks\n", "prometheusOperator: expected true or false"),
         ("namespaces: agents\n", "namespaces: expected a list of names"),
         ("crd: missing.yaml\n", "crd: cannot read"),
     ],

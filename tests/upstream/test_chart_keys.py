@@ -16,6 +16,14 @@ import yaml
 from settings.models import RedisConfig
 from tests.support.shared import CHARTS, shared_file
 from tests.support.stacks import stack_config
+from upstream.chart_keys import (
+    NON_EMPTY_FREE,
+    WHOLE,
+    Kind,
+    key_tree,
+    known_versions,
+    tree_for,
+)
 from upstream.chart_versions import CHECKED
 from upstream.redis_chart import (
     CHART_REPLICA_COUNT,
@@ -26,19 +34,6 @@ from upstream.redis_chart import (
 )
 
 VERSIONS = CHECKED  # the chart versions the project has checked
-# Maps whose keys are the user's (labels, annotations, Kubernetes resource lists): the map
-# itself must exist in values.yaml (as `{}`), its contents are not chart keys.
-FREE_FORM = frozenset(
-    {
-        "commonAnnotations",  # annotations on every object the chart renders
-        "master.podAnnotations",
-        "replica.podAnnotations",
-        "networkPolicy.ingressNSMatchLabels",
-        "master.resources",
-        "replica.resources",
-        "sentinel.resources",
-    }
-)
 IMAGE = {"registry": "r.example", "repository": "mirror/x", "tag": "8.2.1-debian-12-r0"}
 # Every setting on, and the topologies that emit keys the others do not.
 CONFIGS: dict[str, dict[str, Any]] = {
@@ -49,7 +44,7 @@ CONFIGS: dict[str, dict[str, Any]] = {
         "replicas": 4,
         "protect": True,
         "passwordRotation": "2026-11",
-        "images": {"redis": IMAGE, "sentinel": IMAGE, "kubectl": IMAGE},
+        "images": {"redis": IMAGE, "sentinel": IMAGE, "kubectl": IMAGE, "exporter": IMAGE},
         "resources": {"memory": "2Gi", "cpu": "1", "cpuLimit": "2"},
         "maxmemory": {"percentOfLimit": 50, "policy": "noeviction"},
         "volumeSize": "20Gi",
@@ -59,19 +54,23 @@ CONFIGS: dict[str, dict[str, Any]] = {
             "minReplicasToWrite": 2,
             "minReplicasMaxLag": 5,
         },
+        "storageClass": "fast-ssd",
+        "metrics": {"enabled": True, "serviceMonitor": True, "prometheusRule": True},
     },
     "replication": {"architecture": "replication", "replicas": 2, "passwordRotation": "x"},
     "standalone": {"passwordRotation": "x", "images": {"redis": IMAGE}},
 }
 
 
-def paths(values: dict[str, Any], prefix: str = "") -> Iterator[str]:
-    """Dotted paths of every key, not descending into free-form maps."""
+def paths(values: dict[str, Any], tree: dict[str, Any], prefix: str = "") -> Iterator[str]:
+    """Dotted paths of every key, not descending into the chart's free-form maps (`{}` in
+    values.yaml: labels, annotations, Kubernetes objects passed through)."""
     for key, value in values.items():
         path = f"{prefix}{key}"
         yield path
-        if isinstance(value, dict) and path not in FREE_FORM:
-            yield from paths(value, f"{path}.")
+        node = tree.get(key) if isinstance(tree, dict) else None
+        if isinstance(value, dict) and node != Kind.FREE:
+            yield from paths(value, node or {}, f"{path}.")
 
 
 def known(tree: Any, path: str) -> Any:
@@ -89,12 +88,12 @@ def chart_tree(version: str) -> dict[str, Any]:
     return tree
 
 
-def emitted() -> set[str]:
+def emitted(version: str) -> set[str]:
     found: set[str] = set()
+    _, tree = tree_for(version)
     for raw in CONFIGS.values():
-        found |= set(
-            paths(chart_values(RedisConfig.model_validate({"chartVersion": "1.0.0", **raw})))
-        )
+        config = RedisConfig.model_validate({"chartVersion": version, **raw})
+        found |= set(paths(chart_values(config), tree))
     return found
 
 
@@ -102,7 +101,7 @@ def emitted() -> set[str]:
 def test_every_emitted_key_is_a_chart_key(version: str) -> None:
     tree = chart_tree(version)
     unknown = []
-    for path in sorted(emitted()):
+    for path in sorted(emitted(version)):
         try:
             known(tree, path)
         except KeyError:
@@ -111,15 +110,42 @@ def test_every_emitted_key_is_a_chart_key(version: str) -> None:
 
 
 @pytest.mark.parametrize("version", VERSIONS)
-def test_free_form_exceptions_are_empty_maps_in_the_chart(version: str) -> None:
+def test_the_program_s_key_trees_are_the_chart_s(version: str) -> None:
+    """upstream/redis_chart_keys.json, the trees the program judges `redis.values` by, derived
+    again from each version's values.yaml (`python -m upstream.chart_keys`)."""
+    checked, tree = tree_for(version)
+    assert checked == version
+    assert tree == key_tree(chart_tree(version))
+    assert known_versions() == list(VERSIONS)
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_free_maps_are_empty_in_the_chart_but_the_listed_ones(version: str) -> None:
+    """A map is the user's when values.yaml leaves it empty; the only non-empty one whose keys
+    are names (annotations, with `/` or `.`) is listed as such."""
+    found: set[tuple[str, ...]] = set()
+
+    def walk(node: dict[str, Any], path: tuple[str, ...]) -> None:
+        for key, value in node.items():
+            if isinstance(value, dict) and value:
+                if any("/" in k or "." in k for k in value):
+                    found.add((*path, key))
+                walk(value, (*path, key))
+
+    walk(chart_tree(version), ())
+    assert found == set(NON_EMPTY_FREE)
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_every_subtree_the_program_owns_is_the_chart_s(version: str) -> None:
     tree = chart_tree(version)
-    for path in FREE_FORM:
-        assert known(tree, path) == {}, path
+    for path in WHOLE:
+        known(tree, ".".join(path))
 
 
 def test_all_on_emits_every_setting() -> None:
     """The key check above covers the settings that add keys: sizing, failover, images."""
-    found = emitted()
+    found = emitted("23.1.1")
     for path in (
         "master.resources",
         "master.resourcesPreset",
@@ -134,6 +160,13 @@ def test_all_on_emits_every_setting() -> None:
         "image.repository",
         "global.security.allowInsecureImages",
         "master.podAnnotations",
+        "master.persistence.storageClass",
+        "replica.podAntiAffinityPreset",
+        "replica.topologySpreadConstraints",
+        "metrics.image.repository",
+        "metrics.serviceMonitor.interval",
+        "metrics.prometheusRule.rules",
+        "networkPolicy.metrics.ingressNSMatchLabels",
     ):
         assert path in found, path
 

@@ -103,7 +103,9 @@ def test_what_a_topology_and_policy_leave_out() -> None:
     standalone = by_name(redis())
     assert list(standalone) == ALWAYS + PERSISTENCE  # no replicas, no failover
     plain = by_name(redis(architecture="replication", replicas=2))
-    assert list(plain) == ALWAYS + REPLICATION  # no write guard by default without Sentinel
+    assert (
+        list(plain) == ALWAYS + REPLICATION + PERSISTENCE
+    )  # no write guard by default without Sentinel
     assert plain["RedisReplicasMissing"].expr.endswith("< 2")
     refusing = by_name(redis(maxmemory={"policy": "noeviction"}))
     assert "RedisEvictingSessions" not in refusing  # it never evicts: it refuses (OOM)
@@ -121,7 +123,8 @@ def test_every_alert_has_a_duration_a_severity_and_a_runbook() -> None:
 
 
 @pytest.mark.parametrize(
-    ("seconds", "text"), [(0, "0s"), (25, "25s"), (60, "1m"), (90, "90s"), (600, "10m"), (3600, "1h")]
+    ("seconds", "text"),
+    [(0, "0s"), (25, "25s"), (60, "1m"), (90, "90s"), (600, "10m"), (3600, "1h")],
 )
 def test_durations(seconds: int, text: str) -> None:
     assert duration(seconds) == text
@@ -129,7 +132,12 @@ def test_durations(seconds: int, text: str) -> None:
 
 @pytest.mark.parametrize(
     ("release", "name"),
-    [("redis", "redis"), ("my-redis", "my-redis"), ("store", "store-redis"), ("Store_1", "store-1-redis")],
+    [
+        ("redis", "redis"),
+        ("my-redis", "my-redis"),
+        ("store", "store-redis"),
+        ("Store_1", "store-1-redis"),
+    ],
 )
 def test_the_metrics_job_is_the_charts_metrics_service(release: str, name: str) -> None:
     """bitnami/common `common.names.fullname`: the release when it contains `redis`."""
