@@ -145,5 +145,13 @@ def monitoring_crds(
         (SERVICE_MONITOR_CRD, config.metrics.service_monitor),
         (PROMETHEUS_RULE_CRD, config.metrics.prometheus_rule),
     )
-    opts = pulumi.ResourceOptions(parent=parent, provider=cluster.provider)
-    return [Existing(CRD, f"{name}-{crd.split('.')[0]}-crd", crd, opts) for crd, on in wanted if on]
+    reads: list[pulumi.Resource] = []
+    for crd, on in wanted:
+        if on:
+            # One after the other, so a cluster without the operator is always reported by
+            # the same (first) read.
+            opts = pulumi.ResourceOptions(
+                parent=parent, provider=cluster.provider, depends_on=reads[-1:]
+            )
+            reads.append(Existing(CRD, f"{name}-{crd.split('.')[0]}-crd", crd, opts))
+    return reads

@@ -30,7 +30,7 @@ from settings.models import StackConfig
 from settings.project import PROJECT
 from tests.support.shared import CRD_FILE, CRDS, shared_file
 from upstream.agent_runtime import CRD_NAME
-from upstream.redis_chart import CLIENT_LABEL
+from upstream.redis_chart import CLIENT_LABEL, METRICS_CLIENT_LABEL
 
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
 SNIPPETS = ROOT / "docs" / "snippets"
@@ -260,7 +260,7 @@ def _kubectl(args: list[str]) -> None:
         assert args[2] == CRD_NAME and args[-2:] == ["-o", "yaml"], args
     elif args[:2] == ["label", "namespace"]:
         label, _, value = args[3].partition("=")
-        assert (label, value) == (CLIENT_LABEL, "true"), args
+        assert label in (CLIENT_LABEL, METRICS_CLIENT_LABEL) and value == "true", args
     elif args[:2] == ["delete", "namespace"]:
         assert re.fullmatch(r"<[a-z.]+>", args[2]), args  # the user names it
     else:
@@ -333,7 +333,7 @@ STACKS = sorted(
     [*SNIPPETS.glob("Pulumi.*.yaml"), *(ROOT / "examples" / "stacks").glob("Pulumi.*.yaml")]
 )
 # A stack a page shows refused: the output snippet it goes with says how.
-REFUSED = {"Pulumi.bad-ttl.yaml": 2}
+REFUSED = {"Pulumi.bad-ttl.yaml": 2, "Pulumi.owned-value.yaml": 2}
 
 
 @pytest.mark.parametrize("stack", STACKS, ids=lambda p: p.name)
@@ -362,6 +362,16 @@ def _beta(release: str) -> str:
 OUTPUTS = {
     "bad-ttl.out": (["--stack-file", "docs/snippets/Pulumi.bad-ttl.yaml"], 2),
     "no-operator.out": (["prod", "--cluster", "docs/snippets/no-operator.yaml"], 1),
+    "owned-value.out": (["--stack-file", "docs/snippets/Pulumi.owned-value.yaml"], 2),
+    "no-prometheus-operator.out": (
+        [
+            "--stack-file",
+            "docs/snippets/Pulumi.monitoring.yaml",
+            "--cluster",
+            "docs/snippets/no-prometheus-operator.yaml",
+        ],
+        1,
+    ),
     "long-ttl.out": (
         ["--stack-file", "docs/snippets/Pulumi.long-ttl.yaml", "--crd", "v0.9.0-beta.17"],
         0,

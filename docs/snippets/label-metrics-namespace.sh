@@ -1,0 +1,1 @@
+kubectl label namespace <namespace> omnia-agents/redis-metrics=true
