@@ -50,7 +50,7 @@ def _refused(raw: dict[str, Any]) -> list[tuple[str, str]]:
 def _leaf_settings(model: type[Any], prefix: str = "") -> set[str]:
     from settings.errors import _model_of
 
-    found = set()
+    found: set[str] = set()
     for name, info in model.model_fields.items():
         key = prefix + (info.alias or name)
         nested = _model_of(info.annotation)
