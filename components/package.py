@@ -75,7 +75,8 @@ class RedisSessionStore(pulumi.ComponentResource):
     """
 
     host: pulumi.Output[str]
-    """The write Service: `<name>-master.<namespace>.svc`."""
+    """The write Service: `<name>-master.<namespace>.svc` (`<name>-redis-master` when the
+    name does not contain `redis`, as the chart names its objects)."""
     port: pulumi.Output[int]
     """The Redis port."""
     url: pulumi.Output[str]

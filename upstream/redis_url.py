@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
+from upstream.redis_chart import fullname
+
 
 def master_host(release: str, namespace: str) -> str:
-    """The write Service: `<release>-master` in standalone, replication and Sentinel modes."""
-    return f"{release}-master.{namespace}.svc"
+    """The write Service: `<fullname>-master` in standalone, replication and Sentinel modes
+    (the chart names its objects `<release>-redis` unless the release name holds `redis`)."""
+    return f"{fullname(release)}-master.{namespace}.svc"
 
 
 def redis_url(password: str, host: str, port: int) -> str:

@@ -67,7 +67,10 @@ def test_url_percent_encodes_every_reserved_character() -> None:
 
 def test_master_host_is_the_write_service() -> None:
     assert master_host("redis", "redis") == "redis-master.redis.svc"
-    assert master_host("store", "data") == "store-master.data.svc"
+    # The chart's fullname: a release whose name lacks `redis` gets it appended (helm template
+    # of redis-23.1.1.tgz as release `store` renders Service `store-redis-master`).
+    assert master_host("store", "data") == "store-redis-master.data.svc"
+    assert master_host("sessions-redis", "data") == "sessions-redis-master.data.svc"
 
 
 def test_persistence_and_memory_are_explicit() -> None:
