@@ -145,7 +145,8 @@ def values_problems(redis: Mapping[str, Any], where: tuple[str, ...] = ("redis",
         lines += [
             Problem(
                 key_path((*where, "values", *path)),
-                "and redis.storageClass both set: set one (redis.storageClass wins in the chart)",
+                "and redis.storageClass both set: set one (the chart takes global.storageClass, "
+                "then redis.storageClass, then global.defaultStorageClass)",
             )
             for path in given
         ]

@@ -113,6 +113,20 @@ WHOLE: dict[Path_, str] = {
 }
 
 
+# The chart selects its pods and claims by these two labels (common.labels.matchLabels picks
+# them from every map of labels it is given): the StatefulSets' selectors would change.
+for _labels in (
+    ("commonLabels",),
+    ("master", "podLabels"),
+    ("replica", "podLabels"),
+    ("master", "persistence", "labels"),
+    ("replica", "persistence", "labels"),
+    ("sentinel", "persistence", "labels"),
+):
+    for _key in ("app.kubernetes.io/name", "app.kubernetes.io/instance"):
+        WHOLE[(*_labels, _key)] = "the chart selects its pods and volumes by it"
+
+
 def dotted(path: Path_) -> str:
     return ".".join(path)
 

@@ -248,7 +248,8 @@ def test_storage_class_given_twice_is_refused() -> None:
     assert _refused(raw) == [
         (
             "omnia-agents:redis.values.global.defaultStorageClass",
-            "and redis.storageClass both set: set one (redis.storageClass wins in the chart)",
+            "and redis.storageClass both set: set one (the chart takes global.storageClass, "
+            "then redis.storageClass, then global.defaultStorageClass)",
         )
     ]
 
