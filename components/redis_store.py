@@ -18,7 +18,7 @@ from upstream.redis_chart import (
     chart_values,
 )
 from upstream.redis_url import master_host, redis_url
-from upstream.redis_volumes import GUARD_SUFFIX, data_keepers
+from upstream.redis_volumes import GUARD_SUFFIX, claim_inputs, data_keepers
 
 if TYPE_CHECKING:
     from components.cluster import Cluster
@@ -77,6 +77,7 @@ class RedisStore(pulumi.ComponentResource):
                 namespace=config.namespace,
                 sentinel=config.sentinel,
                 volume_size=config.volume_size,
+                claims=claim_inputs(chart_values(config, name), config.sentinel),
             ),
             opts=pulumi.ResourceOptions(
                 parent=self, depends_on=[cluster.agents_ready], protect=True

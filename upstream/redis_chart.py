@@ -9,18 +9,17 @@ from __future__ import annotations
 
 import copy
 import math
-import re
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from upstream.go_duration import parse_go_duration
 from upstream.kubernetes import MIB, memory_bytes
+from upstream.redis_volumes import CHART_NAME
 
 if TYPE_CHECKING:  # the settings import this package: types only, no import cycle
     from settings.models import RedisConfig
 
 RELEASE = "redis"  # the Helm release, and the prefix of every object the chart renders
-CHART_NAME = "redis"  # Chart.yaml `name`
 PORT = 6379
 # Bitnami publishes the chart only as OCI.
 DEFAULT_CHART = "oci://registry-1.docker.io/bitnamicharts/redis"
@@ -96,16 +95,6 @@ class ServerSettings(NamedTuple):
 
     redis_conf: tuple[tuple[str, str], ...]
     sentinel: tuple[SentinelSetting, ...]
-
-
-def fullname(release: str) -> str:
-    """The prefix of the chart's object names (bitnami/common 2.31.4 templates/_names.tpl,
-    `common.names.fullname`): the release name, lowercased with other characters made `-`,
-    when it contains the chart's name; otherwise `<release>-redis`."""
-    name = re.sub(r"(-?[^a-z\d\-])+-?", "-", release.lower())
-    if CHART_NAME not in name:
-        name = f"{name}-{CHART_NAME}"
-    return name[:63].removesuffix("-")
 
 
 def _mb(size: int) -> str:

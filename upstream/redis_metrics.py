@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from upstream.kubernetes import MIB
 from upstream.prometheus_operator import UP
-from upstream.redis_chart import Architecture, MaxmemoryPolicy, fullname
+from upstream.redis_chart import Architecture, MaxmemoryPolicy
+from upstream.redis_volumes import fullname
 
 if TYPE_CHECKING:  # the settings import this package: types only, no import cycle
     from settings.models import RedisConfig

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from upstream.redis_chart import fullname
+from upstream.redis_volumes import fullname
 
 
 def master_host(release: str, namespace: str) -> str:

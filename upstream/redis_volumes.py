@@ -20,6 +20,7 @@ change exactly when the render replaces, deletes or moves that StatefulSet.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -45,18 +46,56 @@ def data_statefulset(release: str, sentinel: bool) -> str:
     return f"{fullname(release)}-{'node' if sentinel else 'master'}"
 
 
+# What else the chart builds the claim templates from (bitnami/redis templates/sentinel/
+# statefulset.yaml, master/application.yaml `volumeClaimTemplates`): the StorageClass
+# (common.storage.class: global.storageClass, then persistence.storageClass, then
+# global.defaultStorageClass) and the data role's persistence keys other than the size. The
+# claims' labels are only `app.kubernetes.io/name` and `/instance` (common.labels.matchLabels
+# picks those two), which no stack can set (upstream/chart_keys.py).
+CLAIM_INPUTS = (("global", "storageClass"), ("global", "defaultStorageClass"))
+PERSISTENCE_INPUTS = ("storageClass", "accessModes", "annotations", "selector", "dataSource")
+
+
+def claim_inputs(values: Mapping[str, Any], sentinel: bool) -> dict[str, Any]:
+    """The chart values, other than the size, that the data StatefulSet's claim templates are
+    rendered from; with Sentinel also Sentinel's own claim (`sentinel.persistence`)."""
+    found: dict[str, Any] = {}
+    role = "replica" if sentinel else "master"
+    wanted = [*CLAIM_INPUTS, *((role, "persistence", key) for key in PERSISTENCE_INPUTS)]
+    for path in wanted:
+        node: Any = values
+        for key in path:
+            node = node.get(key) if isinstance(node, Mapping) else None
+        if node not in (None, "", {}, []):
+            found[".".join(path)] = node
+    sentinel_claim = (values.get("sentinel") or {}).get("persistence") if sentinel else None
+    if sentinel_claim:
+        found["sentinel.persistence"] = sentinel_claim
+    return found
+
+
 def data_keepers(
-    *, release: str, namespace: str, sentinel: bool, volume_size: str
+    *,
+    release: str,
+    namespace: str,
+    sentinel: bool,
+    volume_size: str,
+    claims: Mapping[str, Any] | None = None,
 ) -> dict[str, str]:
     """What the data-holding StatefulSet's identity and its immutable fields depend on, as the
     program sets them: its namespace and name (the URN), and its claim template's size (the
     `.spec.volumeClaimTemplates` the provider replaces on, diff.go). Spelled as the stack file
-    spells them: the provider compares the rendered text, so `8Gi` → `8192Mi` replaces too."""
-    return {
+    spells them: the provider compares the rendered text, so `8Gi` → `8192Mi` replaces too.
+    `claims`: the rest of what the claim templates are made of (`claim_inputs`), a key only
+    when some is set, so a stack that sets none keeps the keepers it always had."""
+    keepers = {
         "namespace": namespace,
         "statefulSet": data_statefulset(release, sentinel),
         "volumeSize": volume_size,
     }
+    if claims:
+        keepers["claims"] = json.dumps(claims, sort_keys=True, separators=(",", ":"))
+    return keepers
 
 
 def holds_sessions(obj: Mapping[str, Any]) -> bool:

@@ -92,6 +92,43 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any], bool]] = {
         False,
     ),
     "write-guard-off": (PROD, with_redis(PROD, failover__minReplicasToWrite=0), False),
+    # What the claim templates are made of, first-class or through redis.values.
+    "storage-class": (PROD, with_redis(PROD, storageClass="fast-ssd"), True),
+    "values-default-storage-class": (
+        PROD,
+        with_redis(PROD, values={"global": {"defaultStorageClass": "fast-ssd"}}),
+        True,
+    ),
+    "values-claim-annotations": (
+        PROD,
+        with_redis(PROD, values={"replica": {"persistence": {"annotations": {"a": "b"}}}}),
+        True,
+    ),
+    "replication-values-claim-selector": (
+        REPLICATION,
+        with_redis(
+            REPLICATION,
+            values={"master": {"persistence": {"selector": {"matchLabels": {"a": "b"}}}}},
+        ),
+        True,
+    ),
+    # The claims carry only the selector labels: other labels update in place.
+    "values-common-labels": (PROD, with_redis(PROD, values={"commonLabels": {"team": "x"}}), False),
+    "values-node-selector": (
+        PROD,
+        with_redis(PROD, values={"replica": {"nodeSelector": {"pool": "redis"}}}),
+        False,
+    ),
+    "values-pod-annotations": (
+        PROD,
+        with_redis(PROD, values={"replica": {"podAnnotations": {"a": "b"}}}),
+        False,
+    ),
+    "metrics-on": (
+        PROD,
+        with_redis(PROD, metrics={"enabled": True, "serviceMonitor": True, "prometheusRule": True}),
+        False,
+    ),
     "ready-timeout": (PROD, with_redis(PROD, readyTimeout="45m"), False),
     "cpu-limit": (
         PROD,

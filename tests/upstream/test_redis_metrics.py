@@ -19,8 +19,8 @@ from settings.models import RedisConfig
 from tests.support.exporter import PROMTOOL
 from tests.support.shared import CHARTS, need, shared_file
 from tests.support.stacks import stack_config
+from upstream.chart_versions import CHECKED
 from upstream.kubernetes import MIB
-from upstream.redis_chart import fullname
 from upstream.redis_metrics import (
     EXPORTER_VERSION,
     Alert,
@@ -31,8 +31,9 @@ from upstream.redis_metrics import (
     metrics_job,
     rule_groups,
 )
+from upstream.redis_volumes import fullname
 
-VERSIONS = ("22.0.5", "23.1.1")
+VERSIONS = CHECKED
 ALWAYS = [
     "RedisExporterDown",
     "RedisMetricsAbsent",
