@@ -6,7 +6,6 @@ import re
 
 # DNS-1123 label: namespaces and most object names (k8s.io/apimachinery validation.IsDNS1123Label).
 DNS_LABEL_MAX = 63
-DNS_SUBDOMAIN_MAX = 253
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 # Namespaces every cluster has.
 CLUSTER_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
@@ -23,12 +22,6 @@ GIB = 1024**3
 
 def is_dns_label(value: str) -> bool:
     return len(value) <= DNS_LABEL_MAX and bool(_DNS_LABEL.match(value))
-
-
-def is_dns_subdomain(value: str) -> bool:
-    """DNS-1123 subdomain: StorageClasses and most cluster-scoped names (k8s.io/apimachinery
-    validation.IsDNS1123Subdomain): dot-separated labels, at most 253 characters."""
-    return len(value) <= DNS_SUBDOMAIN_MAX and all(_DNS_LABEL.match(p) for p in value.split("."))
 
 
 def memory_bytes(quantity: str) -> int:

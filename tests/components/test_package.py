@@ -372,7 +372,7 @@ _EXISTS = (
             [
                 (
                     "redis.foo",
-                    "unknown arg (known: chartVersion, namespace, chart, images, architecture, sentinel, replicas, protect, passwordRotation, readyTimeout, resources, maxmemory, volumeSize, failover)",
+                    "unknown arg (known: chartVersion, namespace, chart, images, architecture, sentinel, replicas, protect, passwordRotation, readyTimeout, resources, maxmemory, volumeSize, failover, storageClass, metrics, values)",
                 )
             ],
         ),
@@ -417,7 +417,7 @@ _EXISTS = (
             [
                 (
                     "kube_context",
-                    "unknown arg (known: chartVersion, namespace, chart, images, architecture, sentinel, replicas, protect, passwordRotation, readyTimeout, resources, maxmemory, volumeSize, failover, kubeContext)",
+                    "unknown arg (known: chartVersion, namespace, chart, images, architecture, sentinel, replicas, protect, passwordRotation, readyTimeout, resources, maxmemory, volumeSize, failover, storageClass, metrics, values, kubeContext)",
                 )
             ],
         ),
