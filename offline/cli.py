@@ -4,7 +4,9 @@ Needs no cluster, no Pulumi CLI and no network. The tests use the same harness (
 what they assert is what `python plan.py STACK` shows. With `--from OLD_STACK_FILE` it prints
 the change preview instead: what `pulumi up` would do to go from the old stack file to this one.
 With `--render`, every Helm Chart is rendered by the real Helm (offline/helm.py) and its
-children are listed and diffed like any other resource.
+children are listed and diffed like any other resource. With `--policy` it runs the policy pack
+(policy/) on the plan as `pulumi preview --policy-pack policy` does (offline/analyzer.py) and
+prints its "Policies:" section instead of the plan.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import argparse
 import logging
 import sys
 from pathlib import Path
+from typing import Any
 
 from components.cluster import INSTALL_HINT, NAMESPACE_HINT
 from offline.harness import Cluster, NotInClusterError, Plan
@@ -90,11 +93,35 @@ def main(argv: list[str] | None = None) -> int:
         help="with --render: where the packaged charts are (<chart>-<version>.tgz, any depth; "
         "default: charts/, filled by `helm pull`)",
     )
+    parser.add_argument(
+        "--policy",
+        action="store_true",
+        help="run the policy pack (policy/) on the plan as `pulumi preview --policy-pack "
+        "policy` does and print its violations instead of the plan (a mandatory one: exit 1)",
+    )
+    parser.add_argument(
+        "--policy-pack-config",
+        type=Path,
+        metavar="FILE",
+        help="with --policy: the pack's config, as the CLI's flag (default: policy/config.json)",
+    )
     args = parser.parse_args(argv)
     if args.stack is None and args.stack_file is None:
         parser.error("give a STACK or --stack-file PATH")
     if args.charts is not None and not args.render:
         parser.error("--charts needs --render")
+    if args.policy_pack_config is not None and not args.policy:
+        parser.error("--policy-pack-config needs --policy")
+    if args.policy:
+        # It prints the pack's verdict, not the plan: what shapes the plan's output is moot.
+        for given, flag in (
+            (args.old, "--from"),
+            (args.all, "--all"),
+            (args.show_secrets, "--show-secrets"),
+            (args.format != "yaml", "--format"),
+        ):
+            if given:
+                parser.error(f"--policy prints the pack's violations: {flag} does not apply")
     path = args.stack_file or stack_file_for(args.stack)
     named = stack_name_of(path)
     # Another stack's own file (in stackConfigDir): the stack name decides URNs, the stand-in
@@ -122,6 +149,15 @@ def main(argv: list[str] | None = None) -> int:
         except CrdFileError as err:
             return _fail([str(err)], 2)
     stack = args.stack or stack_name_of(path)
+    policy = None
+    if args.policy:  # the pack and its config first, as the CLI loads them before the program
+        from offline import analyzer
+
+        config_path = args.policy_pack_config or analyzer.DEFAULT_CONFIG
+        try:
+            policy = (analyzer.read_pack(), analyzer.load_config(config_path), config_path)
+        except analyzer.PolicyError as err:
+            return _fail(err.lines, 2)
     old = None
     if args.old:
         old, code = _planned(args.old, stack, cluster)
@@ -152,8 +188,42 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"warning: {note}", file=sys.stderr)
         stops = day2.stop_lines(changes)
         return _fail(stops, 1) if stops else 0
+    if policy is not None:
+        return _policy(plan, *policy, rendered=args.render)
     print(render_plan(plan.items(args.show_secrets), args.format), end="")
     return 0
+
+
+MANDATORY_LINE = (
+    "plan: one or more mandatory policy violations were found: `pulumi preview --policy-pack` "
+    "fails on them"
+)
+CHILDREN_NOTE = (
+    "plan: without --render the objects the Helm chart renders are not sent to the pack "
+    "(pulumi preview analyzes each of them)"
+)
+
+
+def _policy(plan: Plan, pack: Any, config: Any, config_path: Path, *, rendered: bool) -> int:
+    """The pack's "Policies:" section on stdout; exit 1 on a mandatory violation, 2 when the pack
+    cannot be run."""
+    from offline import analyzer
+    from upstream.kubernetes import HELM_CHART_V4
+
+    try:
+        report = analyzer.evaluate(plan, project_settings()[0], pack, config, config_path)
+    except analyzer.PolicyError as err:
+        return _fail(err.lines, 2)
+    print(analyzer.render_policies(report), end="")
+    for name in report.unused:
+        print(
+            f"warning: {display_path(config_path)}: {name}: the pack has no such policy "
+            "(the CLI ignores it)",
+            file=sys.stderr,
+        )
+    if plan.find(HELM_CHART_V4) and not rendered:
+        print(CHILDREN_NOTE, file=sys.stderr)
+    return _fail([MANDATORY_LINE], 1) if report.mandatory else 0
 
 
 def _planned(

@@ -23,6 +23,7 @@ from typing import Any
 
 import pulumi
 import pulumi.runtime
+from google.protobuf import json_format
 from pulumi.output import Unknown
 from pulumi.runtime import rpc, settings
 from pulumi.runtime.mocks import MockMonitor
@@ -110,6 +111,20 @@ class Registration:
     retain_on_delete: bool = False
     provider: str = ""  # `<urn>::<id>` of an explicit provider, as the monitor received it
     providers: dict[str, str] = field(default_factory=dict)  # a component's, by package
+    # What else the request carried, for the analyzer requests of `plan.py --policy`
+    # (offline/analyzer.py): a CustomResource or a component, a remote (multi-language) one, the
+    # provider version asked for, the options the engine hands on to a policy pack.
+    custom: bool = True
+    remote: bool = False
+    version: str = ""
+    ignore_changes: list[str] = field(default_factory=list)
+    delete_before_replace: bool | None = None
+    aliases: list[str] = field(default_factory=list)  # the aliases given as URNs
+    custom_timeouts: dict[str, str] = field(default_factory=dict)  # create/update/delete/read
+    property_dependencies: dict[str, list[str]] = field(default_factory=dict)
+    # The state the (mock) provider returned, in wire form (secrets as signature objects);
+    # None where nothing registered it (a rendered chart child: the preview echoes its inputs).
+    outputs: dict[str, Any] | None = None
 
 
 @dataclass
@@ -132,6 +147,8 @@ class Plan:
     outputs: dict[str, Any] = field(default_factory=dict)  # stack outputs, secrets wrapped
     completed: set[str] = field(default_factory=set)  # URNs that called register_outputs
     config: dict[str, str] = field(default_factory=dict)  # what the program was handed
+    # RegisterResourceOutputs of each component (and the Stack), by URN, in wire form.
+    registered_outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def find(self, type_: str, name: str | None = None) -> list[Registration]:
         return [r for r in self.resources if r.type == type_ and name in (None, r.name)]
@@ -328,6 +345,28 @@ class RecordingMonitor(MockMonitor):
                     retain_on_delete=bool(request.retainOnDelete),
                     provider=request.provider,
                     providers=dict(request.providers),
+                    custom=bool(request.custom),
+                    remote=bool(request.remote),
+                    version=request.version,
+                    ignore_changes=list(request.ignoreChanges),
+                    delete_before_replace=(
+                        bool(request.deleteBeforeReplace)
+                        if request.deleteBeforeReplaceDefined
+                        else None
+                    ),
+                    aliases=[
+                        *request.aliasURNs,
+                        *(a.urn for a in request.aliases if a.WhichOneof("alias") == "urn"),
+                    ],
+                    custom_timeouts={
+                        k: v
+                        for k in ("create", "update", "delete", "read")
+                        if (v := getattr(request.customTimeouts, k))
+                    },
+                    property_dependencies={
+                        k: list(v.urns) for k, v in request.propertyDependencies.items()
+                    },
+                    outputs=json_format.MessageToDict(response.object),
                 )
             )
         return response
@@ -355,6 +394,7 @@ class RecordingMonitor(MockMonitor):
 
     def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802
         self.plan.completed.add(request.urn)
+        self.plan.registered_outputs[request.urn] = json_format.MessageToDict(request.outputs)
         if "::pulumi:pulumi:Stack::" in request.urn:
             self.plan.outputs = rpc.deserialize_properties(request.outputs)
         return super().RegisterResourceOutputs(request)  # type: ignore[no-untyped-call]

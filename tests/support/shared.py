@@ -8,10 +8,14 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from offline.inputs import ROOT
+
+if TYPE_CHECKING:
+    from offline.analyzer import PackProject
 
 SHARED = ROOT.parent / "shared"
 CRDS = SHARED / "omnia-crds"
@@ -60,5 +64,17 @@ def need_helm() -> str:
     try:
         return helm_binary()
     except HelmError as err:
+        _missing(str(err))
+        raise
+
+
+def need_policy_pack() -> PackProject:
+    """The policy pack and its venv (`make install` builds policy/venv); with CI set, missing
+    fails."""
+    from offline.analyzer import PolicyError, read_pack
+
+    try:
+        return read_pack()
+    except PolicyError as err:
         _missing(str(err))
         raise
