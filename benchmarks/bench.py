@@ -47,6 +47,8 @@ def processes() -> dict[str, list[float]]:
         "floor + one bare AgentRuntime": [PY, MEASURE, "floor", "1"],
         "plan.py dev": [PY, "plan.py", "dev"],
         "plan.py prod": [PY, "plan.py", "prod"],
+        # The pack as its own process (policy/venv), as `pulumi preview --policy-pack` runs it.
+        "plan.py prod --policy": [PY, "plan.py", "prod", "--policy"],
     }
     walls: dict[str, list[float]] = {name: [] for name in candidates}
     for _ in range(PROCESS_RUNS):
