@@ -115,7 +115,10 @@ def read_pack(path: Path | None = None) -> PackProject:
         project = yaml.safe_load((path / "PulumiPolicy.yaml").read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as err:
         raise PolicyError(f"plan: {display_path(path)}: not a policy pack ({err})") from None
-    options = (project.get("runtime") or {}).get("options") or {}
+    if not isinstance(project, dict) or not isinstance(project.get("runtime"), dict | str):
+        raise PolicyError(f"plan: {display_path(path)}/PulumiPolicy.yaml: no runtime")
+    runtime = project["runtime"]
+    options = (runtime.get("options") if isinstance(runtime, dict) else None) or {}
     venv = path / str(options.get("virtualenv", "venv"))
     python = venv / "bin" / "python"
     if not python.is_file():
@@ -314,7 +317,9 @@ def _said(proc: subprocess.Popen[bytes], errors: Any, *, wait: bool = True) -> s
     if lines:
         return mask_credentials(lines[-1])
     code = proc.poll()
-    return f"exited with code {code}" if code is not None else "no answer"
+    if code is None:
+        return f"no port on its stdout within {START_TIMEOUT_S:.0f} s"
+    return f"exited with code {code}"
 
 
 def _rpc_text(err: grpc.RpcError) -> str:
