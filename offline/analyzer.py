@@ -332,13 +332,6 @@ def _rpc_text(err: grpc.RpcError) -> str:
 # ---- what the engine sends --------------------------------------------------------------------
 
 
-def engine_urn(urn: str) -> str:
-    """The URN the engine gives: it leaves the root stack's type out of its children's
-    (pkg/resource/deploy/deployment.go `generateURN`), where the mock monitor writes it."""
-    head, sep, rest = urn.partition("::pulumi:pulumi:Stack$")
-    return f"{head}::{rest}" if sep else urn
-
-
 def urn_name(urn: str) -> str:
     return urn.split("::", 3)[-1]
 
@@ -369,7 +362,7 @@ def wire(value: Any) -> Any:
         if sig == _SECRET_SIG:
             return {SIG: _SECRET_SIG, "value": wire(value.get("value"))}
         if sig == _RESOURCE_SIG:  # KeepResources is not set: its ID, else its URN
-            return value.get("id") or engine_urn(str(value.get("urn", "")))
+            return value.get("id") or str(value.get("urn", ""))
         if sig == _OUTPUT_SIG:
             inner = wire(value["value"]) if "value" in value else rpc.UNKNOWN
             return {SIG: _SECRET_SIG, "value": inner} if value.get("secret") else inner
@@ -469,9 +462,9 @@ def _options(r: Registration) -> analyzer_pb2.AnalyzerResourceOptions:
         deleteBeforeReplace=bool(r.delete_before_replace),
         deleteBeforeReplaceDefined=r.delete_before_replace is not None,
         additionalSecretOutputs=r.secret_outputs,
-        aliases=[engine_urn(a) for a in r.aliases],
+        aliases=[a for a in r.aliases],
         customTimeouts=_timeouts(r),
-        parent=engine_urn(r.parent),
+        parent=r.parent,
     )
 
 
@@ -516,7 +509,7 @@ def engine_resources(plan: Plan, project: str) -> list[EngineResource]:
             if ref is None:
                 return None
             return analyzer_pb2.AnalyzerProviderResource(
-                urn=engine_urn(ref.urn),
+                urn=ref.urn,
                 type=ref.type,
                 name=ref.name,
                 properties=_struct(properties(ref.inputs)),
@@ -539,7 +532,7 @@ def engine_resources(plan: Plan, project: str) -> list[EngineResource]:
 
     for r in plan.resources:
         provider = provider_of(r)
-        urn = engine_urn(r.urn)
+        urn = r.urn
         if r.remote:
             # A multi-language component (the Chart v4) never reaches the step generator from
             # the program: source_eval.go sends it to its provider's Construct, and
@@ -568,14 +561,14 @@ def engine_resources(plan: Plan, project: str) -> list[EngineResource]:
             EngineResource(
                 urn=urn,
                 type=r.type,
-                parent=engine_urn(r.parent),
+                parent=r.parent,
                 inputs=inputs,
                 outputs=outputs,
                 options=_options(r),
                 provider=provider,
-                dependencies=[engine_urn(d) for d in r.dependencies],
+                dependencies=[d for d in r.dependencies],
                 property_dependencies={
-                    k: [engine_urn(u) for u in v] for k, v in r.property_dependencies.items()
+                    k: [u for u in v] for k, v in r.property_dependencies.items()
                 },
             )
         )

@@ -316,13 +316,34 @@ def _close_thread_loops() -> None:
             loop.close()
 
 
+ROOT_STACK = "pulumi:pulumi:Stack"
+
+
+def engine_urn(stack: str, project: str, parent: str, type_: str, name: str) -> str:
+    """The URN the engine gives a resource: the parent's whole qualified type, none for a child
+    of the root stack (pulumi/pulumi pkg/resource/deploy/deployment.go `generateURN`: "don't use
+    the root stack type; otherwise, use the full qualified type"). The SDK's stock mock monitor
+    writes the root stack's type and only the parent's last type, so its URNs are not the ones
+    `pulumi stack export` lists."""
+    qualified = type_
+    if parent:
+        parent_type = parent.split("::")[2]
+        if parent_type != ROOT_STACK:
+            qualified = f"{parent_type}${type_}"
+    return f"urn:pulumi:{stack}::{project}::{qualified}::{name}"
+
+
 class RecordingMonitor(MockMonitor):
-    """Keeps what the stock mock monitor drops: parent, dependencies, options, outputs."""
+    """Keeps what the stock mock monitor drops: parent, dependencies, options, outputs; and
+    names resources as the engine does."""
 
     def __init__(self, mocks: PlanMocks, plan: Plan) -> None:
         super().__init__(mocks)
         self.plan_mocks = mocks
         self.plan = plan
+
+    def make_urn(self, parent: str, type_: str, name: str) -> str:
+        return engine_urn(pulumi.get_stack(), pulumi.get_project(), parent, type_, name)
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
         call = self.plan_mocks.call_state
@@ -431,7 +452,8 @@ def run_program(
     try:
         _sync_await(run_in_stack(program))
     except NotInClusterError as err:
-        missing = sorted(set(mocks.missing), key=mocks.missing.index) or [(err.type, err.name)]
+        # Sorted: the reads run concurrently, so the order they fail in is not the program's.
+        missing = sorted(set(mocks.missing)) or [(err.type, err.name)]
         raise NotInClusterError(err.type, err.name, missing) from None
     plan.resources = apply_order(plan.resources)
     plan.reads.sort(key=lambda r: (r.name, r.type))

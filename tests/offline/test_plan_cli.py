@@ -130,3 +130,19 @@ def test_a_failed_run_leaves_nothing_for_asyncio_to_log_later(caplog) -> None:
                 run_plan(beta16, cluster=cluster)
         gc.collect()
     assert [r.getMessage() for r in caplog.records if r.name == "asyncio"] == []
+
+
+def test_urns_are_the_ones_the_engine_gives() -> None:
+    """pulumi/pulumi deployment.go generateURN: no root-stack type for a top-level resource, the
+    parent's whole qualified type for anything below (the SDK's stock mock monitor writes the
+    root stack's type and only the parent's last type)."""
+    plan = run_plan(stack_file_for("prod"))
+    store = plan.one("omnia-agents:index:RedisStore", "redis")
+    assert store.urn == "urn:pulumi:prod::omnia-agents::omnia-agents:index:RedisStore::redis"
+    namespace = plan.one("kubernetes:core/v1:Namespace", "redis-namespace")
+    assert namespace.urn == (
+        "urn:pulumi:prod::omnia-agents::omnia-agents:index:RedisStore"
+        "$kubernetes:core/v1:Namespace::redis-namespace"
+    )
+    assert namespace.parent == store.urn
+    assert not any("pulumi:pulumi:Stack$" in r.urn for r in plan.resources)

@@ -449,19 +449,6 @@ def test_type_display_names(token, shown) -> None:
     assert analyzer.display_type(token) == shown
 
 
-def test_urns_are_the_engine_s() -> None:
-    """The mock monitor writes the root stack's type into its children's URNs; the engine
-    (deployment.go generateURN) does not."""
-    plan = run_plan(PROD)
-    mock = plan.one("omnia-agents:index:RedisStore", "redis").urn
-    assert mock == (
-        "urn:pulumi:prod::omnia-agents::pulumi:pulumi:Stack$omnia-agents:index:RedisStore::redis"
-    )
-    urns = {r.urn for r in analyzer.engine_resources(plan, "omnia-agents")}
-    assert "urn:pulumi:prod::omnia-agents::omnia-agents:index:RedisStore::redis" in urns
-    assert not any("Stack$" in u for u in urns)
-
-
 @pytest.mark.parametrize(
     ("version", "name"),
     [
@@ -479,14 +466,14 @@ def test_the_root_stack_and_remote_component_requests() -> None:
     chart = plan.one("kubernetes:helm.sh/v4:Chart", "redis")
     assert chart.remote and "values" in chart.inputs  # what the program registered
     resources = {r.urn: r for r in analyzer.engine_resources(plan, "omnia-agents")}
-    sent = resources[analyzer.engine_urn(chart.urn)].analyze_request()
+    sent = resources[chart.urn].analyze_request()
     assert (sent.name, dict(sent.properties), sent.options.parent) == (
         "redis",
         {},
         "urn:pulumi:prod::omnia-agents::omnia-agents:index:RedisStore::redis",
     )
     secret = plan.find("kubernetes:core/v1:Secret")[0]
-    request = resources[analyzer.engine_urn(secret.urn)].analyze_request()
+    request = resources[secret.urn].analyze_request()
     # Kept as a secret on the wire (KeepSecrets): the signature object around the value.
     url = harness.render(secret.inputs, show_secrets=True)["stringData"]["url"]
     assert json_format.MessageToDict(request.properties)["stringData"] == {
