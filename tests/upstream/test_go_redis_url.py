@@ -262,6 +262,7 @@ def test_skip_verify_is_unexpected_without_tls_in_every_release(row: GoRedis) ->
         # Userinfo percent-decoding as net/url does: `+` stays a plus, %XX any byte.
         ("redis://us%40er:p%3Ass+w%2F@h", {"username": "us@er", "password": "p:ss+w/"}),
         ("redis://u:@h", {"username": "u", "password": ""}),
+        ("redis://us%40er%3A@h", {"username": "us@er:", "password": ""}),  # no colon: no password
         ("redis://:p@ss@h", {"password": "p@ss", "addr": "h:6379"}),  # the last @ ends it
         # The query decodes `+` as a space.
         ("redis://h/?client_name=a+b%2Bc", {"client_name": "a b+c"}),
