@@ -95,7 +95,7 @@ def _host_problem(url: str, options: Options, row: GoRedis) -> str | None:
 def _warnings(options: Options) -> list[str]:
     found = []
     host = (options.host or "").lower().rstrip(".")
-    if options.tls is None and host in LOOPBACK:
+    if host in LOOPBACK:
         found.append("its host is the agent's own pod (localhost): no store listens there")
     elif options.tls is None and not host.endswith(IN_CLUSTER_SUFFIXES):
         found.append(

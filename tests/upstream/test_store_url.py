@@ -173,6 +173,7 @@ def test_an_ipv6_store_in_brackets_with_a_port_is_fine() -> None:
         ("rediss://:pw@c.example.com/16", "DB 16: SELECT fails unless the server has more than 16"),
         ("redis://:pw@localhost", "its host is the agent's own pod (localhost)"),
         ("redis://:pw@127.0.0.1:7000", "its host is the agent's own pod (localhost)"),
+        ("rediss://:pw@[::1]:7000", "its host is the agent's own pod (localhost)"),
     ],
 )
 def test_what_works_otherwise_than_written_is_warned(url: str, warning: str) -> None:
