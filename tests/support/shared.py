@@ -24,7 +24,7 @@ CHARTS = SHARED / "bitnami-redis"
 DURATION_VECTORS = SHARED / "go-duration-vectors.json"
 
 
-def missing(message: str) -> None:
+def _missing(message: str) -> None:
     if os.environ.get("CI"):
         pytest.fail(message)  # .ci/run provides it: a skip there would hide the proof
     pytest.skip(message)
@@ -33,7 +33,7 @@ def missing(message: str) -> None:
 def shared_file(path: Path, origin: str) -> Path:
     """A file of ../shared; `origin` says where it comes from, for the message."""
     if not path.exists():
-        missing(f"{path} is missing: {origin} (shared/ must sit beside the clone)")
+        _missing(f"{path} is missing: {origin} (shared/ must sit beside the clone)")
     return path
 
 
@@ -52,8 +52,8 @@ def need(program: str) -> str:
 
     try:
         return binary(program)
-    except MissingBinaryError as absent:
-        missing(str(absent))
+    except MissingBinaryError as missing:
+        _missing(str(missing))
         raise
 
 
