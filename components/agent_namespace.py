@@ -14,13 +14,13 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.cluster import Existing
-from upstream.agent_runtime import CREDENTIALS_SECRET, URL_KEY, runtime_manifest
+from upstream.agent_runtime import URL_KEY, runtime_manifest
 from upstream.kubernetes import NAMESPACE
 from upstream.omnia_releases import Release, SessionType
-from upstream.redis_chart import CLIENT_LABEL
 
 if TYPE_CHECKING:  # imported by the program only when a stack uses Redis
     from components.cluster import Cluster
+    from components.external_store import ExternalStore
     from components.redis_store import RedisStore
     from settings.models import AgentConfig, SessionConfig
 
@@ -38,7 +38,7 @@ class AgentNamespace(pulumi.ComponentResource):
         namespace: str,
         agents: Sequence[tuple[AgentConfig, SessionConfig]],
         release: Release,
-        store: RedisStore | None = None,
+        store: RedisStore | ExternalStore | None = None,
         opts: pulumi.ResourceOptions | None = None,
         *,
         cluster: Cluster,
@@ -61,8 +61,9 @@ class AgentNamespace(pulumi.ComponentResource):
         self.namespace: pulumi.CustomResource | None = None
         first: list[pulumi.Resource]
         labelled = False  # the namespace already carries the Redis client label
-        if store is not None and store.config.namespace == namespace:
-            first = [store.namespace]  # the store creates (and keeps) the Redis namespace
+        label = store.client_label if store is not None else None  # None: an external store
+        if store is not None and store.owned_namespace and store.redis_namespace == namespace:
+            first = [store.owned_namespace]  # the store creates (and keeps) that namespace
         elif create:
             # Created with the client label itself: no patch of a namespace we own.
             labelled = redis_here
@@ -70,7 +71,7 @@ class AgentNamespace(pulumi.ComponentResource):
                 f"{namespace}-namespace",
                 metadata={
                     "name": namespace,
-                    "labels": {CLIENT_LABEL: "true"} if labelled else None,
+                    "labels": {label: "true"} if labelled and label else None,
                 },
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[cluster.agents_ready]),
             )
@@ -95,20 +96,20 @@ class AgentNamespace(pulumi.ComponentResource):
             # Derived data, never protected: moving the last redis agent away deletes it.
             self.secret = k8s.core.v1.Secret(
                 f"{namespace}-credentials",
-                metadata={"name": CREDENTIALS_SECRET, "namespace": namespace},
+                metadata={"name": store.secret_name, "namespace": namespace},
                 string_data={URL_KEY: store.url},  # the Kubernetes SDK sends it as a secret
                 opts=pulumi.ResourceOptions(parent=self, depends_on=plain),
             )
             with_redis = [*plain, self.secret]
-            if not labelled:
+            if not labelled and label:
                 # A server-side-apply patch: labels a namespace we do not own, only that label.
                 self.label = k8s.core.v1.NamespacePatch(
                     f"{namespace}-label",
-                    metadata={"name": namespace, "labels": {CLIENT_LABEL: "true"}},
+                    metadata={"name": namespace, "labels": {label: "true"}},
                     opts=pulumi.ResourceOptions(parent=self, depends_on=plain),
                 )
                 with_redis.append(self.label)
-            with_redis.append(store.chart)
+            with_redis += store.ready
         self.runtimes: dict[str, k8s.apiextensions.CustomResource] = {}
         for agent, session in agents:
             redis = session.type == SessionType.REDIS

@@ -7,7 +7,7 @@ always had); the `SessionAgents` package component calls it with itself as the p
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import pulumi
 
@@ -15,8 +15,10 @@ from components.agent_namespace import AgentNamespace
 from components.cluster import Cluster
 from settings.fields import AgentNamespaces
 from upstream.agent_runtime import agent_summary
+from upstream.stores import DEFAULT_STORE
 
 if TYPE_CHECKING:  # imported only when a stack uses Redis
+    from components.external_store import ExternalStore
     from components.redis_store import RedisStore
     from settings.models import StackConfig
 
@@ -27,6 +29,7 @@ class Deployment:
     store: RedisStore | None
     namespaces: list[AgentNamespace]
     agents: list[dict[str, Any]]  # each agent's namespace, name and session block
+    stores: dict[str, RedisStore | ExternalStore]  # the stores some agent uses, by name
 
 
 def deploy(config: StackConfig, parent: pulumi.Resource | None = None) -> Deployment:
@@ -36,19 +39,32 @@ def deploy(config: StackConfig, parent: pulumi.Resource | None = None) -> Deploy
     opts = pulumi.ResourceOptions(parent=parent) if parent is not None else None
     # Its provider (mutable Secrets) and the CRD the cluster serves, read at preview.
     cluster = Cluster("cluster", config.kube_context, config, opts)
-    store = None
-    if config.redis and config.redis_namespaces:
-        # A memory-only stack never loads Redis.
-        from components.redis_store import RedisStore
-        from upstream.redis_chart import RELEASE
+    stores: dict[str, RedisStore | ExternalStore] = {}
+    for name, given in config.stores.items():
+        if not config.store_namespaces(name):
+            continue  # a store no agent uses deploys nothing
+        if given.redis is not None:
+            # A memory-only stack never loads Redis.
+            from components.redis_store import RedisStore
+            from upstream.stores import release_name
 
-        store = RedisStore(RELEASE, config.redis, cluster, opts)
+            stores[name] = RedisStore(release_name(name), given.redis, cluster, opts, store=name)
+        elif given.url is not None:
+            from components.external_store import ExternalStore
+
+            stores[name] = ExternalStore(name, given.url)
     create = config.agent_namespaces == AgentNamespaces.CREATE
-    namespaces = [
-        AgentNamespace(
-            namespace, agents, config.release, store, opts, cluster=cluster, create=create
+    namespaces = []
+    for namespace, members in config.agents_by_namespace().items():
+        used = {s.store for _, s in members if s.store is not None}  # one at most (checks)
+        store = stores[used.pop()] if used else None
+        namespaces.append(
+            AgentNamespace(
+                namespace, members, config.release, store, opts, cluster=cluster, create=create
+            )
         )
-        for namespace, agents in config.agents_by_namespace().items()
-    ]
     agents = [agent_summary(a, s, config.release) for a, s in config.agent_sessions()]
-    return Deployment(cluster, store, namespaces, agents)
+    # The stack outputs `redis` and `redisUrl` keep describing the in-cluster default store.
+    default = stores.get(DEFAULT_STORE)
+    in_cluster = cast("RedisStore", default) if default and default.owned_namespace else None
+    return Deployment(cluster, in_cluster, namespaces, agents, stores)

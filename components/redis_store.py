@@ -19,6 +19,7 @@ from upstream.redis_chart import (
 )
 from upstream.redis_url import master_host, redis_url
 from upstream.redis_volumes import GUARD_SUFFIX, claim_inputs, data_keepers
+from upstream.stores import DEFAULT_STORE, client_label, credentials_secret
 
 if TYPE_CHECKING:
     from components.cluster import Cluster
@@ -47,6 +48,11 @@ class RedisStore(pulumi.ComponentResource):
     url: pulumi.Output[str]
     stamp: pulumi.Output[str]
     config: RedisConfig
+    redis_namespace: str | None
+    owned_namespace: pulumi.Resource | None
+    secret_name: str
+    client_label: str | None
+    ready: list[pulumi.Resource]
 
     def __init__(
         self,
@@ -54,7 +60,10 @@ class RedisStore(pulumi.ComponentResource):
         config: RedisConfig,
         cluster: Cluster,
         opts: pulumi.ResourceOptions | None = None,
+        store: str = DEFAULT_STORE,
     ) -> None:
+        """`name`: the Helm release; `store`: the store's name in the stack (its label and
+        the agents' Secret name derive from it)."""
         own = pulumi.ResourceOptions(providers=[cluster.provider])
         super().__init__(
             "omnia-agents:index:RedisStore", name, None, pulumi.ResourceOptions.merge(opts, own)
@@ -120,7 +129,7 @@ class RedisStore(pulumi.ComponentResource):
             version=config.chart_version,
             name=name,
             namespace=config.namespace,
-            values=chart_values(config, name),
+            values=chart_values(config, name, client_label(store)),
             opts=child(self.namespace, self.auth_secret, *self.monitoring_crds),
         )
         self.host = master_host(name, config.namespace)
@@ -131,6 +140,11 @@ class RedisStore(pulumi.ComponentResource):
         # One plain digest for every agent's pod annotation (see credentials_digest).
         self.stamp = pulumi.Output.unsecret(url.apply(credentials_digest))
         self.config = config
+        self.redis_namespace = config.namespace
+        self.owned_namespace = self.namespace
+        self.secret_name = credentials_secret(store)
+        self.client_label = client_label(store)
+        self.ready = [self.chart]
         self.register_outputs({"host": self.host, "port": self.port, "url": self.url})
 
 

@@ -18,7 +18,7 @@ from settings.chart_values import values_problems
 from settings.errors import Problem, key_path
 from settings.fields import AgentNamespaces, has_credentials, mask_credentials
 from settings.models import AgentConfig, RedisConfig
-from upstream.agent_runtime import CREDENTIALS_ANNOTATION, CREDENTIALS_SECRET
+from upstream.agent_runtime import CREDENTIALS_ANNOTATION
 from upstream.kubernetes import (
     ANNOTATIONS_MAX_BYTES,
     CLUSTER_NAMESPACES,
@@ -36,6 +36,8 @@ from upstream.omnia_releases import (
     release_for,
 )
 from upstream.pulumi_config import GO_TIME_STRING, MAX_DEPTH
+from upstream.store_url import judge_store_url
+from upstream.stores import CREDENTIALS_SECRET, DEFAULT_STORE
 
 # An agent's namespace when the stack file leaves it out: the model's own default.
 _DEFAULT_NAMESPACE = AgentConfig.model_fields["namespace"].default
@@ -189,6 +191,11 @@ def _leaves(raw: Mapping[str, Any]) -> Iterator[tuple[tuple[int | str, ...], Any
             stack += reversed([((*path, i), v, depth + 1) for i, v in enumerate(value)])
 
 
+def _store_url(path: tuple[int | str, ...]) -> bool:
+    """`stores.<name>.url`: the one value that holds a password, and is kept secret."""
+    return len(path) == 3 and path[0] == "stores" and path[2] == "url"
+
+
 def value_problems(raw: Mapping[str, Any]) -> list[Problem]:
     """What no value may hold anywhere: a password in a URL, a number JSON cannot carry, more
     nesting than the program reads."""
@@ -211,7 +218,7 @@ def value_problems(raw: Mapping[str, Any]) -> list[Problem]:
                     f"{value} is not a number JSON can carry (Kubernetes objects are JSON)",
                 )
             )
-        elif isinstance(value, str) and has_credentials(value):
+        elif isinstance(value, str) and has_credentials(value) and not _store_url(path):
             problems.append(
                 Problem(
                     key_path(path),
@@ -359,11 +366,152 @@ def cross_checks(raw: Mapping[str, Any]) -> list[Problem]:
         )
     if uses_redis:
         problems += redis_namespace_problems(raw, agents)
-    if "redis" not in raw and uses_redis:
+        problems += store_problems(raw, agents)
+    if "redis" not in raw and "stores" not in raw and uses_redis:
         problems.append(
             Problem(
                 key_path(("redis",)),
-                "is required when an agent uses redis sessions (set at least chartVersion)",
+                "is required when an agent uses redis sessions (set at least chartVersion), "
+                "or name the stores under omnia-agents:stores",
             )
         )
+    return problems
+
+
+SECRET_KEY = "stores"  # the one key that may be set with --secret: store URLs hold passwords
+
+
+def clear_store_urls(raw: Mapping[str, Any]) -> list[str]:
+    """Key paths of external stores' URLs (when the stack file gives them in clear)."""
+    return [
+        key_path(("stores", name, "url"))
+        for name, store in _stores(raw).items()
+        if isinstance(store, dict) and isinstance(store.get("url"), str)
+    ]
+
+
+def _stores(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """Store names to their raw blocks, `omnia-agents:redis` as `default`."""
+    given = raw.get("stores")
+    found: dict[str, Any] = dict(given) if isinstance(given, dict) else {}
+    if isinstance(raw.get("redis"), dict):
+        found = {DEFAULT_STORE: {"redis": raw["redis"]}, **found}
+    return found
+
+
+def _choice(session: Any) -> Any:
+    return session.get("store") if isinstance(session, dict) else None
+
+
+def store_problems(
+    raw: Mapping[str, Any], agents: list[tuple[int, dict[str, Any]]]
+) -> list[Problem]:
+    """Which store each redis agent uses, and that the stores can be told apart."""
+    stores = _stores(raw)
+    problems = []
+    if isinstance(raw.get("stores"), dict) and DEFAULT_STORE in raw["stores"] and "redis" in raw:
+        problems.append(
+            Problem(
+                key_path(("stores", DEFAULT_STORE)),
+                "omnia-agents:redis is the in-cluster store named default: keep one of them",
+            )
+        )
+    given = raw.get("session")
+    default: dict[str, Any] = given if isinstance(given, dict) else {}
+    default_type, default_store = default.get("type"), _choice(default)
+    if default_store is not None and default_store not in stores and isinstance(default_store, str):
+        problems.append(
+            Problem(
+                key_path(("session", "store")),
+                f"{default_store!r} is not a store ({', '.join(stores) or 'none set'})",
+            )
+        )
+    used: dict[str, tuple[str, int]] = {}  # namespace -> (store, first agent)
+    for i, agent in agents:
+        own_block = agent.get("session")
+        session: dict[str, Any] = own_block if isinstance(own_block, dict) else {}
+        kind = session.get("type") or default_type
+        own = _choice(session)
+        where: tuple[int | str, ...] = ("agents", i, "session")
+        if own is not None:
+            where = (*where, "store")
+        if kind != SessionType.REDIS:
+            if own is not None:
+                problems.append(Problem(key_path(where), "a store is for redis sessions only"))
+            continue
+        chosen = own if own is not None else default_store
+        if chosen is None:
+            chosen = next(iter(stores)) if len(stores) == 1 else DEFAULT_STORE
+            if len(stores) > 1 and DEFAULT_STORE not in stores:
+                problems.append(
+                    Problem(
+                        key_path(where),
+                        f"there are several stores ({', '.join(stores)}) and none named "
+                        "default: set session.store (here or in omnia-agents:session)",
+                    )
+                )
+                continue
+        if not isinstance(chosen, str) or chosen not in stores:
+            if own is not None and stores:
+                problems.append(
+                    Problem(key_path(where), f"{own!r} is not a store ({', '.join(stores)})")
+                )
+            continue
+        namespace = agent.get("namespace", _DEFAULT_NAMESPACE)
+        if not isinstance(namespace, str):
+            continue
+        earlier = used.setdefault(namespace, (chosen, i))
+        if earlier[0] != chosen:
+            problems.append(
+                Problem(
+                    key_path(where),
+                    f"agents[{earlier[1]}] in {namespace!r} uses store {earlier[0]!r}: all the "
+                    "redis agents of a namespace use one store (any pod of a namespace can read "
+                    "its Secrets, so two stores there isolate nothing); give this agent a "
+                    "namespace of its own",
+                )
+            )
+    namespaces: dict[str, str] = {}
+    for name, store in stores.items():
+        redis = store.get("redis") if isinstance(store, dict) else None
+        if not isinstance(redis, dict):
+            continue
+        if not (name == DEFAULT_STORE and "redis" in raw):  # that one is checked already
+            here = key_path(("stores", name, "redis", "namespace"))
+            problems += [
+                p._replace(key=here)
+                for p in redis_namespace_problems({**raw, "redis": redis}, agents)
+            ]
+        namespace = redis.get("namespace", RedisConfig.model_fields["namespace"].default)
+        other = namespaces.setdefault(namespace, name)
+        if other != name and isinstance(namespace, str):
+            at: tuple[str, ...] = ("stores", name, "redis", "namespace")
+            if name == DEFAULT_STORE and "redis" in raw:
+                at = ("redis", "namespace")
+            problems.append(
+                Problem(
+                    key_path(at),
+                    f"{namespace!r} is store {other!r}'s namespace too: each in-cluster store "
+                    "has a namespace of its own (it holds that store's volumes)",
+                )
+            )
+    return problems
+
+
+def store_url_problems(raw: Mapping[str, Any]) -> list[Problem]:
+    """External stores' URLs as the targeted release's runtime reads them. The messages never
+    quote the URL (upstream/store_url.py), so they are safe where the value is a secret."""
+    version = raw.get("omniaVersion")
+    if not isinstance(version, str):
+        return []  # required with redis sessions: reported already
+    problems = []
+    for name, store in _stores(raw).items():
+        url = store.get("url") if isinstance(store, dict) else None
+        if not isinstance(url, str):
+            continue
+        try:
+            verdict = judge_store_url(url, version)
+        except ValueError:
+            return []  # a bad omniaVersion: the model reports it
+        problems += [Problem(key_path(("stores", name, "url")), p) for p in verdict.problems]
     return problems

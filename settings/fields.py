@@ -184,8 +184,20 @@ def _maxmemory_policy(value: Any) -> Any:
     return value
 
 
+def _store_name(value: str) -> str:
+    from upstream.stores import STORE_NAME_MAX
+
+    if len(_dns_label(value)) > STORE_NAME_MAX:
+        raise ValueError(
+            f"{value!r} is longer than {STORE_NAME_MAX} characters: a store's Helm release "
+            f"(redis-<store>) and namespace label (redis-client-<store>) must fit their limits"
+        )
+    return value
+
+
 DnsLabel = Annotated[StrictStr, AfterValidator(_dns_label)]
 DnsSubdomain = Annotated[StrictStr, AfterValidator(_dns_subdomain)]
+StoreName = Annotated[StrictStr, AfterValidator(_store_name)]
 GoDuration = Annotated[StrictStr, AfterValidator(_go_duration)]
 ExactVersion = Annotated[StrictStr, AfterValidator(_exact_version)]
 OmniaVersion = Annotated[StrictStr, AfterValidator(_omnia_version)]

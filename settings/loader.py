@@ -21,8 +21,11 @@ from pydantic import ValidationError
 
 from settings.chart_values import values_problems
 from settings.checks import (
+    SECRET_KEY,
+    clear_store_urls,
     cross_checks,
     redis_namespace_problems,
+    store_url_problems,
     value_problems,
     value_warnings,
 )
@@ -51,7 +54,7 @@ def parse_config(
             "is set as a secret, but its value would be written in clear into resources and "
             "outputs: omnia-agents settings hold no secrets; set it without --secret",
         )
-        for key in sorted(secret_keys)
+        for key in sorted(secret_keys - {SECRET_KEY})
     ]
     config = None
     found = value_problems(raw)  # before the models: they would recurse into a deep value
@@ -62,6 +65,8 @@ def parse_config(
             found += [problem(e, secret_keys) for e in err.errors()]
         found += cross_checks(raw)
     problems += scrub(found, raw, secret_keys)
+    if not problems:  # their messages never quote a URL: no scrubbing (it would mangle them)
+        problems += store_url_problems(raw)
     if problems or config is None:
         raise ConfigError(source, problems)
     return config.model_copy(update={"kube_context": kube_context}) if kube_context else config
@@ -138,6 +143,12 @@ def load_stack_config() -> StackConfig:
     hidden = frozenset(k.removeprefix(prefix) for k in keys if k in secret or is_config_secret(k))
     for warning in value_warnings({k: v for k, v in raw.items() if k not in hidden}):
         pulumi.log.warn(mask_credentials(f"{source}: {warning}"))
+    if SECRET_KEY not in hidden:
+        for where in clear_store_urls(raw):
+            pulumi.log.warn(
+                f"{source}: {where} is in clear in the stack file: it holds the store's "
+                f"password; set it with pulumi config set --secret --path '{where}'"
+            )
     # An explicit provider does not read `kubernetes:*` stack config itself: pass it through,
     # and say which other provider settings the cluster will not see.
     ignored = sorted(k for k in every if k.startswith("kubernetes:") and k != "kubernetes:context")

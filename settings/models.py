@@ -32,6 +32,7 @@ from settings.fields import (
     OmniaVersion,
     RotationLabel,
     SessionTypeField,
+    StoreName,
 )
 from upstream.chart_versions import unchecked_warning
 from upstream.kubernetes import DEFAULT_NAMESPACE, GIB, MIB, memory_bytes
@@ -52,6 +53,7 @@ from upstream.redis_chart import (
     Architecture,
     MaxmemoryPolicy,
 )
+from upstream.stores import DEFAULT_STORE
 
 
 class _Model(BaseModel):
@@ -60,10 +62,12 @@ class _Model(BaseModel):
 
 
 class SessionConfig(_Model):
-    """A complete session block: the stack default, or an agent's after merging."""
+    """A complete session block: the stack default, or an agent's after merging (then, for a
+    redis agent, `store` is the store it uses, resolved by the stack)."""
 
     type: SessionTypeField
     ttl: GoDuration = "24h"  # the CRD's own default
+    store: StoreName | None = None  # a key of omnia-agents:stores; None: the stack decides
 
 
 class SessionOverride(_Model):
@@ -71,6 +75,7 @@ class SessionOverride(_Model):
 
     type: SessionTypeField | None = None
     ttl: GoDuration | None = None
+    store: StoreName | None = None
 
 
 class ImageConfig(_Model):
@@ -304,6 +309,20 @@ class RedisConfig(_Model):
         return 1 if self.sentinel and self.master_replicas >= 1 else 0
 
 
+class StoreConfig(_Model):
+    """One session store: the Bitnami chart in the cluster (`redis`, every key
+    omnia-agents:redis has) or a Redis run elsewhere (`url`, a Pulumi secret)."""
+
+    redis: RedisConfig | None = None
+    url: StrictStr | None = Field(default=None, repr=False)
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> StoreConfig:
+        if (self.redis is None) == (self.url is None):
+            raise ValueError("needs exactly one of redis (an in-cluster chart) or url")
+        return self
+
+
 def _no_session_in_spec(spec: dict[str, Any]) -> dict[str, Any]:
     for key in SESSION_FIELDS:
         if key in spec:
@@ -332,6 +351,8 @@ class StackConfig(_Model):
     omnia_version: OmniaVersion | None = Field(default=None, alias="omniaVersion")
     session: SessionConfig
     redis: RedisConfig | None = None
+    # Named stores; omnia-agents:redis is the in-cluster store named `default`.
+    stores_given: dict[StoreName, StoreConfig] | None = Field(default=None, alias="stores")
     agents: list[AgentConfig] = Field(min_length=1)
     crd_file: StrictStr | None = Field(default=None, alias="crdFile")
     # `require`: agent namespaces must exist (read at preview, so a typo fails there);
@@ -349,9 +370,37 @@ class StackConfig(_Model):
         return release_for(self.omnia_version)
 
     @cached_property
+    def stores(self) -> dict[str, StoreConfig]:
+        """Every store by name, `omnia-agents:redis` as `default` (in stack-file order)."""
+        found = dict(self.stores_given or {})
+        if self.redis is not None:
+            found = {DEFAULT_STORE: StoreConfig(redis=self.redis), **found}
+        return found
+
+    def store_for(self, session: SessionConfig) -> str | None:
+        """The store a redis session uses: its own choice, else the only store, else
+        `default`; None where that leaves no choice (checks.store_problems says so)."""
+        if session.type != SessionType.REDIS:
+            return None
+        if session.store is not None:
+            return session.store if session.store in self.stores else None
+        if len(self.stores) == 1:
+            return next(iter(self.stores))
+        return DEFAULT_STORE if DEFAULT_STORE in self.stores else None
+
+    @cached_property
     def _sessions(self) -> list[tuple[AgentConfig, SessionConfig]]:
         # Merged once: the program, the CRD check and the outputs all ask, per agent.
-        return [(agent, agent.merged_session(self.session)) for agent in self.agents]
+        merged = [(agent, agent.merged_session(self.session)) for agent in self.agents]
+        return [
+            (agent, session.model_copy(update={"store": self.store_for(session)}))
+            for agent, session in merged
+        ]
+
+    def store_namespaces(self, store: str) -> list[str]:
+        """Agent namespaces whose agents use `store`, in first-use order."""
+        found = [a.namespace for a, s in self._sessions if s.store == store]
+        return list(dict.fromkeys(found))
 
     def agent_sessions(self) -> list[tuple[AgentConfig, SessionConfig]]:
         return list(self._sessions)
@@ -368,6 +417,19 @@ class StackConfig(_Model):
         """Agent namespaces that need the credentials Secret, in first-use order."""
         found = [a.namespace for a, s in self._sessions if s.type == SessionType.REDIS]
         return list(dict.fromkeys(found))
+
+    def store_url_warnings(self) -> list[str]:
+        """External stores' URLs that work, but not as a user expects (never quoting them)."""
+        from upstream.store_url import judge_store_url
+
+        found = []
+        for name, store in self.stores.items():
+            if store.url is not None and self.omnia_version and self.store_namespaces(name):
+                where = f"omnia-agents:stores.{name}.url"
+                found += [
+                    f"{where}: {w}" for w in judge_store_url(store.url, self.omnia_version).warnings
+                ]
+        return found
 
     def warnings(self) -> list[str]:
         """Where the cluster will not do what the stack file says: one line each, per stack."""
@@ -400,11 +462,22 @@ class StackConfig(_Model):
                 f"{target} has no spec.extraPodAnnotations: redis agents' pods do not restart "
                 "when the Redis password rotates; restart them by hand after a rotation"
             )
-        if self.redis and self.redis_namespaces and not self.redis.sentinel:
-            found += self.redis.sentinel_only_settings()
-        if self.redis and self.redis_namespaces:
-            found += self.redis.metrics_only_settings()
-            found += filter(None, [unchecked_warning(self.redis.chart_version)])
+        for name, store in self.stores.items():
+            redis = store.redis
+            if redis is None or not self.store_namespaces(name):
+                continue
+            here = (
+                "omnia-agents:redis" if redis is self.redis else f"omnia-agents:stores.{name}.redis"
+            )
+            if not redis.sentinel:
+                found += [
+                    w.replace("omnia-agents:redis", here, 1) for w in redis.sentinel_only_settings()
+                ]
+            found += [
+                w.replace("omnia-agents:redis", here, 1) for w in redis.metrics_only_settings()
+            ]
+            found += filter(None, [unchecked_warning(redis.chart_version)])
+        found += self.store_url_warnings()
         newer = newer_than_known(self.omnia_version)
         if newer:
             found.insert(0, newer)

@@ -29,6 +29,8 @@ class SessionArgs(TypedDict):
     """memory or redis."""
     ttl: NotRequired[str]
     """Inactivity expiry, a Go duration (`30m`, `24h`, `168h`; no `d`). Default 24h."""
+    store: NotRequired[str]
+    """The store redis agents use (a key of `stores`); default: the only one, or `default`."""
 
 
 class SessionOverrideArgs(TypedDict, total=False):
@@ -36,6 +38,8 @@ class SessionOverrideArgs(TypedDict, total=False):
     """Overrides the default session type for this agent."""
     ttl: str
     """Overrides the default TTL for this agent (a Go duration)."""
+    store: str
+    """Overrides the default store for this agent (a key of `stores`)."""
 
 
 class ImageArgs(TypedDict, total=False):
@@ -131,6 +135,13 @@ class RedisArgs(TypedDict):
     """Chart values merged over the program's: keys of the pinned chart it does not set."""
 
 
+class StoreArgs(TypedDict, total=False):
+    redis: RedisArgs
+    """An in-cluster store: the Bitnami chart, with its own release and namespace."""
+    url: str
+    """An external store: its Redis URL (kept secret), as the agents' runtime reads it."""
+
+
 class AgentArgs(TypedDict):
     name: str
     """AgentRuntime name (DNS-1123 label), unique per namespace."""
@@ -150,7 +161,9 @@ class SessionAgentsArgs(TypedDict):
     omnia_version: NotRequired[str]
     """The Omnia release the cluster runs (required with redis sessions), e.g. 0.9.0-beta.17."""
     redis: NotRequired[RedisArgs]
-    """The Redis that holds sessions (required when an agent uses redis)."""
+    """The Redis that holds sessions: the in-cluster store named `default`."""
+    stores: NotRequired[dict[str, StoreArgs]]
+    """Session stores by name (DNS labels), each in-cluster (`redis`) or external (`url`)."""
     agent_namespaces: NotRequired[AgentNamespaces]
     """require (default) or create."""
     kube_context: NotRequired[str]

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 from upstream.kubernetes import type_token
 from upstream.omnia_releases import Release, SessionType
+from upstream.stores import CREDENTIALS_SECRET as CREDENTIALS_SECRET
+from upstream.stores import DEFAULT_STORE, credentials_secret
 
 if TYPE_CHECKING:  # the settings import this package: types only, no import cycle
     import pulumi
@@ -21,7 +23,6 @@ API_VERSION = "omnia.altairalabs.ai/v1alpha1"
 KIND = "AgentRuntime"
 TYPE = type_token(API_VERSION, KIND)
 CRD_NAME = "agentruntimes.omnia.altairalabs.ai"  # the CRD the Omnia operator installs
-CREDENTIALS_SECRET = "redis-credentials"
 URL_KEY = "url"  # the operator always reads this key; the CRD's storeRef has only `name`
 # The pod annotation the program stamps on redis agents (a digest of the credentials): a changed
 # value is what makes the operator roll their pods when the password rotates.
@@ -29,19 +30,24 @@ CREDENTIALS_ANNOTATION = "omnia-agents/credentials-hash"
 _STAMP_SHAPE = "0" * 16  # what a stamp looks like before the password exists
 
 
+def secret_of(session: SessionConfig) -> str:
+    """The credentials Secret of the session's store (the stack resolves `store`)."""
+    return credentials_secret(session.store or DEFAULT_STORE)
+
+
 def session_block(session: SessionConfig) -> dict[str, Any]:
     """`storeRef` for redis only: the CRD requires it there (CEL) and has no `key` field."""
     block: dict[str, Any] = {"type": session.type, "ttl": session.ttl}
     if session.type == SessionType.REDIS:
-        block["storeRef"] = {"name": CREDENTIALS_SECRET}
+        block["storeRef"] = {"name": secret_of(session)}
     return block
 
 
-def url_env(release: Release) -> dict[str, Any]:
+def url_env(release: Release, secret: str = CREDENTIALS_SECRET) -> dict[str, Any]:
     """The runtime's Redis URL, read from the credentials Secret by the kubelet."""
     return {
         "name": release.runtime_url_env,
-        "valueFrom": {"secretKeyRef": {"name": CREDENTIALS_SECRET, "key": URL_KEY}},
+        "valueFrom": {"secretKeyRef": {"name": secret, "key": URL_KEY}},
     }
 
 
@@ -54,7 +60,8 @@ def agent_spec(agent: AgentConfig, session: SessionConfig, release: Release) -> 
     spec = {**agent.spec, release.block: session_block(session)}
     if session.type == SessionType.REDIS and release.url_wiring == "extra_env":
         runtime = dict(spec.get("runtime") or {})
-        runtime["extraEnv"] = [*(runtime.get("extraEnv") or []), url_env(release)]
+        env = url_env(release, secret_of(session))
+        runtime["extraEnv"] = [*(runtime.get("extraEnv") or []), env]
         spec["runtime"] = runtime
     return spec
 

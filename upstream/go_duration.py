@@ -6,6 +6,8 @@ overflow Go's int64 nanoseconds; a TTL it accepts could still crash-loop the ope
 
 from __future__ import annotations
 
+from upstream.go_text import time_quote, to_go
+
 # Nanoseconds per unit, as in Go's unitMap (both spellings of micro: U+00B5 and U+03BC).
 _UNITS = {
     "ns": 1,
@@ -21,7 +23,20 @@ _LIMIT = 1 << 63  # Go's Duration is an int64 of nanoseconds.
 
 
 class DurationError(ValueError):
-    """A string Go's ParseDuration would refuse."""
+    """A string Go's ParseDuration would refuse; `go_text` is Go's own message for it."""
+
+    def __init__(self, orig: str, reason: str = "invalid duration", unit: str | None = None):
+        self.orig, self.reason, self.unit = orig, reason, unit
+        shown = reason if unit is None else f"unknown unit {unit!r} in duration"
+        super().__init__(f"{shown} {orig!r}")
+
+    @property
+    def go_text(self) -> str:
+        """`time.ParseDuration`'s error: `time: <reason> <quote(orig)>` (time/format.go)."""
+        reason = self.reason
+        if self.unit is not None:
+            reason = f"unknown unit {time_quote(to_go(self.unit))} in duration"
+        return f"time: {reason} {time_quote(to_go(self.orig))}"
 
 
 class DurationOverflowError(DurationError):
@@ -41,10 +56,10 @@ def _leading_int(s: str, orig: str) -> tuple[int, str]:
     i, x = 0, 0
     while i < len(s) and _is_digit(s[i]):
         if x > _LIMIT // 10:
-            raise DurationOverflowError(f"invalid duration {orig!r}")
+            raise DurationOverflowError(orig)
         x = x * 10 + int(s[i])
         if x > _LIMIT:
-            raise DurationOverflowError(f"invalid duration {orig!r}")
+            raise DurationOverflowError(orig)
         i += 1
     return x, s[i:]
 
@@ -76,11 +91,11 @@ def parse_go_duration(text: str) -> int:
     if s == "0":
         return 0
     if not s:
-        raise DurationError(f"invalid duration {orig!r}")
+        raise DurationError(orig)
     total = 0
     while s:
         if not (s[0] == "." or _is_digit(s[0])):
-            raise DurationError(f"invalid duration {orig!r}")
+            raise DurationError(orig)
         before = len(s)
         value, s = _leading_int(s, orig)
         has_int = before != len(s)
@@ -91,29 +106,29 @@ def parse_go_duration(text: str) -> int:
             frac, scale, s = _leading_fraction(s)
             has_frac = before != len(s)
         if not has_int and not has_frac:
-            raise DurationError(f"invalid duration {orig!r}")
+            raise DurationError(orig)
         i = 0
         while i < len(s) and not (s[i] == "." or _is_digit(s[i])):
             i += 1
         if i == 0:
-            raise DurationError(f"missing unit in duration {orig!r}")
+            raise DurationError(orig, "missing unit in duration")
         unit_name, s = s[:i], s[i:]
         unit = _UNITS.get(unit_name)
         if unit is None:
-            raise DurationError(f"unknown unit {unit_name!r} in duration {orig!r}")
+            raise DurationError(orig, unit=unit_name)
         if value > _LIMIT // unit:
-            raise DurationOverflowError(f"invalid duration {orig!r}")
+            raise DurationOverflowError(orig)
         value *= unit
         if frac > 0:
             # Go converts through float64 here; Python floats are IEEE doubles too.
             value += int(float(frac) * (float(unit) / scale))
             if value > _LIMIT:
-                raise DurationOverflowError(f"invalid duration {orig!r}")
+                raise DurationOverflowError(orig)
         total += value
         if total > _LIMIT:
-            raise DurationOverflowError(f"invalid duration {orig!r}")
+            raise DurationOverflowError(orig)
     if neg:
         return -total
     if total > _LIMIT - 1:
-        raise DurationOverflowError(f"invalid duration {orig!r}")
+        raise DurationOverflowError(orig)
     return total

@@ -154,16 +154,21 @@ def ready_timeout_seconds(config: RedisConfig) -> int:
     return math.ceil(parse_go_duration(config.ready_timeout) / 1_000_000_000)
 
 
-def chart_values(config: RedisConfig, release: str = RELEASE) -> dict[str, Any]:
+def chart_values(
+    config: RedisConfig, release: str = RELEASE, client_label: str = CLIENT_LABEL
+) -> dict[str, Any]:
     """The chart's values: the stack's own `redis.values` merged over the program's (maps
     merged, lists replaced; settings/chart_values.py refuses keys the program sets).
-    Plain values only: Chart v4 renders in preview and must not see unknown Outputs."""
+    Plain values only: Chart v4 renders in preview and must not see unknown Outputs.
+    `client_label`: the namespace label the NetworkPolicy admits (one per store)."""
     from upstream.chart_keys import merged
 
-    return merged(program_values(config, release), config.values)
+    return merged(program_values(config, release, client_label), config.values)
 
 
-def program_values(config: RedisConfig, release: str = RELEASE) -> dict[str, Any]:
+def program_values(
+    config: RedisConfig, release: str = RELEASE, client_label: str = CLIENT_LABEL
+) -> dict[str, Any]:
     """What the program's settings make of the chart's values."""
     settings = server_settings(config)
     pods: dict[str, Any] = {
@@ -195,7 +200,7 @@ def program_values(config: RedisConfig, release: str = RELEASE) -> dict[str, Any
         "networkPolicy": {
             "enabled": True,
             "allowExternal": False,
-            "ingressNSMatchLabels": {CLIENT_LABEL: "true"},
+            "ingressNSMatchLabels": {client_label: "true"},
         },
     }
     if config.architecture == Architecture.REPLICATION:

@@ -403,3 +403,23 @@ def test_global_password_and_open_extra_ingress_are_violations() -> None:
         "values.networkPolicy.extraIngress[1] admits every pod (no `from`, or an empty "
         "selector): Redis is open to the cluster",
     ]
+
+
+def test_external_and_second_in_cluster_stores_pass_and_a_clear_store_url_does_not(
+    plan_of,
+) -> None:
+    """docs/snippets/Pulumi.stores.yaml: stores named other than default, their own Secret
+    names (redis-credentials-<store>), an external store's URL as the Secret's `url`."""
+    config = yaml.safe_load((ROOT / "docs" / "snippets" / "Pulumi.stores.yaml").read_text())
+    plan = plan_of(config["config"], "stores")
+    names = sorted(
+        r.inputs["metadata"]["name"] for r in plan.find(SECRET) if "credentials" in r.name
+    )
+    assert names == ["redis-credentials", "redis-credentials-managed", "redis-credentials-tenant-b"]
+    _nothing(run_policies(plan, _pack_config()))
+    (secret,) = [r for r in plan.find(SECRET) if r.name == "team-c-credentials"]
+    secret.secret_outputs = []
+    assert run_policies(plan)["omnia-credentials-secret"] == [
+        "team-c/faq: Secret team-c/redis-credentials-managed holds `url` outside Pulumi "
+        "secrets: the password would be stored in clear in the state"
+    ]

@@ -92,6 +92,7 @@ def test_schema_resources_tokens_and_required_inputs(schema) -> None:
         "omniaVersion",
         "session",
         "redis",
+        "stores",
         "agents",
         "agentNamespaces",
         "kubeContext",
@@ -335,7 +336,7 @@ def _refused(token: str, inputs: dict[str, Any]) -> list[tuple[str, str]]:
     return [(e["property_path"], e["reason"]) for e in caught.value.errors or []]
 
 
-_KNOWN = "session, agents, omniaVersion, redis, agentNamespaces, kubeContext"
+_KNOWN = "session, agents, omniaVersion, redis, stores, agentNamespaces, kubeContext"
 _REDIS = (
     "chartVersion, namespace, chart, images, architecture, sentinel, replicas, protect, "
     "passwordRotation, readyTimeout, resources, maxmemory, volumeSize, failover"

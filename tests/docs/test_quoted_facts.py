@@ -108,22 +108,34 @@ def _keys(model: type[BaseModel], prefix: str = "") -> set[str]:
         if nested is None:
             found.add(key)
         else:
-            inner = f"{key}[i]." if "list" in str(info.annotation) else f"{key}."
+            kind = str(info.annotation)
+            inner = (
+                f"{key}[i]."
+                if "list" in kind
+                else f"{key}.<name>."
+                if "dict" in kind
+                else f"{key}."
+            )
             found |= _keys(nested, inner)
     return found
 
 
 def test_the_reference_has_a_row_for_every_key() -> None:
     rows = " ".join(r[0] for r in CONFIG_ROWS)
-    documented = set(re.findall(r"`([a-zA-Z][\w\[\].]*)`", rows))
+    documented = set(re.findall(r"`([a-zA-Z][\w\[\].<>]*)`", rows))
     # `redis.images.redis` / `.sentinel` / `.kubectl` is one row for the three images.
     wanted = {
         k
         for k in _keys(StackConfig)
-        # One row each: the images' {registry, repository, tag}, an agent's session override.
-        if not (k.startswith("redis.images.") or k.startswith("agents[i].session."))
+        # One row each: the images' {registry, repository, tag}, an agent's session override,
+        # an in-cluster store's `redis` (every key of omnia-agents:redis).
+        if not (
+            k.startswith("redis.images.")
+            or k.startswith("agents[i].session.")
+            or k.startswith("stores.<name>.redis.")
+        )
     }
-    wanted |= {"redis.images.redis", "agents[i].session"}
+    wanted |= {"redis.images.redis", "agents[i].session", "stores", "stores.<name>.redis"}
     assert wanted - documented == set()
     assert len(wanted) >= 25
 

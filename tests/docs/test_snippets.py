@@ -134,15 +134,21 @@ def _config_key(key: str) -> bool:
         return True
     project, _, path = key.partition(":")
     model: Any = StackConfig
+    named = False  # the next part is a name (a key of a mapping such as `stores`)
     for part in re.split(r"\.|\[\d+\]\.?", path):
         if not part:
+            continue
+        if named:
+            named = False
             continue
         fields = {f.alias or n: f for n, f in model.model_fields.items()}
         if project != PROJECT or part not in fields:
             return False
         from settings.errors import _model_of
 
-        model = _model_of(fields[part].annotation) or dict
+        annotation = fields[part].annotation
+        named = "dict[" in str(annotation) and _model_of(annotation) is not None
+        model = _model_of(annotation) or dict
     return True
 
 

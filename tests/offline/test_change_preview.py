@@ -330,3 +330,31 @@ def test_deleting_the_protected_namespace_says_how_to_proceed(write_stack, capsy
         f"pulumi state unprotect '{gone['urn']}', then pulumi up (set redis.protect: false in "
         "the same change so it stays off)"
     )
+
+
+def test_moving_a_namespace_to_an_external_store(write_stack, capsys) -> None:
+    """A new Secret (another name: replaced), the agent updated, no label any more; nothing of
+    the in-cluster Redis changes, so the sessions written there stay there (docs/stores.md)."""
+    raw = stack_config("prod")
+    namespace = "finance"
+    movers = [a for a in raw["agents"] if a["namespace"] == namespace]
+    assert movers and all(expected_session(raw, a)["type"] == "redis" for a in movers)
+    raw["stores"] = {"managed": {"url": "rediss://omnia:pw@cache.example.com:6380/0"}}
+    for agent in movers:
+        agent["session"] = {**agent.get("session", {}), "store": "managed"}
+    code, entries = preview(write_stack(raw, name="prod"), capsys)
+    assert code == 0
+    assert changed(entries) == {
+        (SECRET, f"{namespace}-credentials"): "replace",
+        (PATCH, f"{namespace}-label"): "delete",
+        **{(AGENT_RUNTIME, f"{namespace}.{a['name']}"): "update" for a in movers},
+    }
+    secret = entries[(SECRET, f"{namespace}-credentials")]
+    assert secret["paths"] == ["metadata.name", "stringData.url"]
+    assert secret["reason"] == "the Kubernetes provider replaces on a change of metadata.name"
+    for a in movers:
+        assert entries[(AGENT_RUNTIME, f"{namespace}.{a['name']}")]["paths"] == [
+            "spec.context.storeRef.name",
+            "spec.extraPodAnnotations.omnia-agents/credentials-hash",
+        ]
+    assert not [e for e in entries.values() if "refused" in e]

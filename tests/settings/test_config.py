@@ -184,7 +184,7 @@ def test_snake_case_spellings_are_unknown_keys() -> None:
     with pytest.raises(ConfigError) as caught:
         parse_config(raw, "s")
     assert caught.value.lines() == [
-        "s: omnia-agents:omnia_version: unknown key (known: omniaVersion, session, redis, agents, crdFile, agentNamespaces)"
+        "s: omnia-agents:omnia_version: unknown key (known: omniaVersion, session, redis, stores, agents, crdFile, agentNamespaces)"
     ]
 
 
@@ -267,7 +267,7 @@ BAD = [
     (
         "store-ref-in-session",
         _set("session.storeRef", {"name": "x", "key": "url"}),
-        "omnia-agents:session.storeRef: unknown key (known: type, ttl)",
+        "omnia-agents:session.storeRef: unknown key (known: type, ttl, store)",
     ),
     ("session-missing", _set("session", _DELETE), "omnia-agents:session: is required"),
     (
@@ -338,7 +338,7 @@ BAD = [
     (
         "redis-missing",
         _set("redis", _DELETE),
-        "omnia-agents:redis: is required when an agent uses redis sessions (set at least chartVersion)",
+        "omnia-agents:redis: is required when an agent uses redis sessions (set at least chartVersion), or name the stores under omnia-agents:stores",
     ),
     (
         "chart-version-missing",
@@ -427,7 +427,7 @@ BAD = [
     (
         "unknown-top-key",
         _set("sesion", {"type": "memory"}),
-        "omnia-agents:sesion: unknown key (known: omniaVersion, session, redis, agents, crdFile, agentNamespaces)",
+        "omnia-agents:sesion: unknown key (known: omniaVersion, session, redis, stores, agents, crdFile, agentNamespaces)",
     ),
 ]
 

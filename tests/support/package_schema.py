@@ -17,6 +17,7 @@ PAIRS: list[tuple[type, type[BaseModel]]] = [
     (package_args.SessionArgs, models.SessionConfig),
     (package_args.SessionOverrideArgs, models.SessionOverride),
     (package_args.AgentArgs, models.AgentConfig),
+    (package_args.StoreArgs, models.StoreConfig),
     (package_args.RedisArgs, models.RedisConfig),
     (package_args.ImagesArgs, models.ImagesConfig),
     (package_args.ImageArgs, models.ImageConfig),

@@ -1,0 +1,331 @@
+"""How Omnia's runtime reads its Redis URL: go-redis's `ParseURL`, release by release.
+
+Every Omnia runtime hands the credentials Secret's `url` to `redis.ParseURL` of
+github.com/redis/go-redis/v9 and exits on its error (`cmd/runtime/main.go`), so an agent whose
+URL go-redis refuses crash-loops. `parse_url` returns the `Options` go-redis would build (what
+the runtime dials, how it authenticates, TLS or not) or raises its exact error. Rules read from
+redis/go-redis `options.go` (`ParseURL`, `setupTCPConn`, `getHostPortWithDefaults`,
+`setupUnixConn`, `queryOptions`, `setupConnParams`, `getUserPassword`) at v9.17.2, v9.18.0,
+v9.19.0, v9.20.0 and v9.21.0: identical but for `conn_max_lifetime_jitter`, read from v9.18.0.
+`../shared/go-redis-url/` holds go-redis's own TestParseURL table (v9.21.0).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from upstream.go_duration import DurationError, parse_go_duration
+from upstream.go_text import GoNumError, atoi, from_go, is_blank, quote, to_go, wrap_int64
+from upstream.go_url import (
+    URLError,
+    UrlRules,
+    Userinfo,
+    join_host_port,
+    parse,
+    query,
+    split_host_port,
+)
+from upstream.omnia_releases import OLDEST_KNOWN, parse_version
+
+# The toolchains that built the runtime images (Dockerfile.runtime: golang:1.25-alpine for the
+# alphas, tagged 2026-01-04, so Go 1.25.5; golang:1.26(-alpine) for every beta, tagged from
+# 2026-04-12 on, so Go 1.26.2 or later, whose net/url is the same through 1.26.5).
+GO_1_25 = UrlRules(bracket_must_lead=False, strict_http_colons=False, max_query_params=None)
+# go.mod `go 1.25.6`: GODEBUG urlstrictcolons keeps its old value (0) below `go 1.26`.
+GO_1_26_MOD_1_25 = UrlRules(
+    bracket_must_lead=True, strict_http_colons=False, max_query_params=10000
+)
+GO_1_26 = UrlRules(bracket_must_lead=True, strict_http_colons=True, max_query_params=10000)
+
+
+@dataclass(frozen=True)
+class GoRedis:
+    """Omnia releases from `first` on (until the next row) pin this go-redis (their go.mod)."""
+
+    first: str
+    version: str
+    go: str  # the toolchain of the runtime image, and the go.mod `go` line
+    url_rules: UrlRules
+    lifetime_jitter: bool  # `conn_max_lifetime_jitter`, new in v9.18.0
+
+
+# Oldest first, read from AltairaLabs/Omnia's go.mod and Dockerfile.runtime at each tag
+# (beta.10-12 and beta.14 were never tagged); HEAD (c7428e31) pins v9.21.0 like beta.17.
+GO_REDIS: tuple[GoRedis, ...] = (
+    GoRedis("0.2.0-alpha.1", "v9.17.2", "1.25.5, go.mod 1.25.1", GO_1_25, False),
+    GoRedis("0.9.0-beta.1", "v9.18.0", "1.26.2+, go.mod 1.25.6", GO_1_26_MOD_1_25, True),
+    GoRedis("0.9.0-beta.13", "v9.19.0", "1.26.3+, go.mod 1.26.0", GO_1_26, True),
+    GoRedis("0.9.0-beta.15", "v9.20.0", "1.26.3+, go.mod 1.26.0", GO_1_26, True),
+    GoRedis("0.9.0-beta.17", "v9.21.0", "1.26.5, go.mod 1.26.0", GO_1_26, True),
+)
+
+
+def go_redis_for(omnia_version: str) -> GoRedis:
+    """The row an Omnia version behaves like; ValueError for one older than any release."""
+    parsed = parse_version(omnia_version)
+    found = [row for row in GO_REDIS if parse_version(row.first) <= parsed]
+    if not found:
+        raise ValueError(
+            f"{omnia_version!r} is older than the oldest Omnia release known ({OLDEST_KNOWN})"
+        )
+    return found[-1]
+
+
+@dataclass(frozen=True)
+class TLS:
+    """`tls.Config` of a `rediss://` URL: the system CAs verify the server (RootCAs nil)."""
+
+    server_name: str  # the URL's host, unbracketed
+    insecure_skip_verify: bool
+    min_version: str = "1.2"
+
+
+@dataclass(frozen=True)
+class Options:
+    """The `redis.Options` fields ParseURL sets. Durations are Go nanoseconds; -1 disables."""
+
+    network: Literal["tcp", "unix"]
+    addr: str  # host:port as JoinHostPort built it, or the socket path
+    host: str | None  # what the addr was built from (tcp only)
+    port: str | None
+    username: str
+    password: str
+    db: int
+    tls: TLS | None
+    protocol: int = 0  # 0: NewClient's default (RESP3)
+    client_name: str = ""
+    max_retries: int = 0
+    min_retry_backoff: int = 0
+    max_retry_backoff: int = 0
+    dial_timeout: int = 0
+    read_timeout: int = 0
+    write_timeout: int = 0
+    pool_fifo: bool = False
+    pool_size: int = 0
+    pool_timeout: int = 0
+    min_idle_conns: int = 0
+    max_idle_conns: int = 0
+    max_active_conns: int = 0
+    max_concurrent_dials: int = 0
+    conn_max_idle_time: int = 0
+    conn_max_lifetime: int = 0
+    conn_max_lifetime_jitter: int = 0
+    skip_verify_value: str | None = None  # what `skip_verify` said, read or not
+
+
+class GoRedisURLError(ValueError):
+    """ParseURL's error as go-redis returns it (`go_text`); `url_error` when net/url failed."""
+
+    def __init__(self, go_text: str, url_error: URLError | None = None) -> None:
+        super().__init__(go_text)
+        self.go_text = go_text
+        self.url_error = url_error
+
+
+class _Query:
+    """go-redis's `queryOptions`: each read deletes the key; the first bad value is kept."""
+
+    def __init__(self, values: dict[bytes, list[bytes]]) -> None:
+        self.values = values
+        self.err: str | None = None
+
+    def has(self, name: bytes) -> bool:
+        return len(self.values.get(name, [])) > 0
+
+    def string(self, name: bytes) -> bytes:
+        found = self.values.get(name, [])
+        if not found:
+            return b""
+        del self.values[name]
+        return found[-1]  # the last of a repeated option wins
+
+    def _fail(self, text: str) -> None:
+        if self.err is None:
+            self.err = text
+
+    def integer(self, name: bytes) -> int:
+        s = self.string(name)
+        if not s:
+            return 0
+        try:
+            return atoi(s)
+        except GoNumError as bad:
+            self._fail(f"redis: invalid {from_go(name)} number: {bad}")
+            return 0
+
+    def duration(self, name: bytes) -> int:
+        """A plain integer is seconds (<= 0 disables: -1), else Go's ParseDuration."""
+        s = self.string(name)
+        if not s:
+            return 0
+        try:
+            seconds = atoi(s)
+        except GoNumError:
+            pass
+        else:
+            return -1 if seconds <= 0 else wrap_int64(seconds * 1_000_000_000)
+        try:
+            return parse_go_duration(from_go(s))
+        except DurationError as bad:
+            self._fail(f"redis: invalid {from_go(name)} duration: {bad.go_text}")
+            return 0
+
+    def boolean(self, name: bytes) -> bool:
+        s = self.string(name)
+        if s in (b"true", b"1"):
+            return True
+        if s in (b"false", b"0", b""):
+            return False
+        self._fail(
+            f"redis: invalid {from_go(name)} boolean: expected true/false/1/0 or an empty "
+            f"string, got {quote(s)}"
+        )
+        return False
+
+
+def _user_password(user: Userinfo | None) -> tuple[str, str]:
+    """go-redis's `getUserPassword`: no userinfo, no password: both empty."""
+    if user is None:
+        return "", ""
+    return from_go(user.username), from_go(user.password) if user.password_set else ""
+
+
+def parse_url(url: str, go_redis: GoRedis) -> Options:
+    """`redis.ParseURL(url)` as that go-redis, built by that Go, runs it."""
+    try:
+        parsed = parse(to_go(url), go_redis.url_rules)
+    except URLError as bad:
+        raise GoRedisURLError(str(bad), bad) from None
+    username, password = _user_password(parsed.user)
+    values = query(parsed.raw_query, go_redis.url_rules)
+    if parsed.scheme in (b"redis", b"rediss"):
+        split = split_host_port(parsed.host)
+        host, port = split if split is not None else (parsed.host, b"")
+        host, port = host or b"localhost", port or b"6379"
+        fields = [f for f in parsed.path.split(b"/") if f]
+        db = 0
+        if len(fields) == 1:
+            try:
+                db = atoi(fields[0])
+            except GoNumError:
+                raise GoRedisURLError(
+                    f"redis: invalid database number: {quote(fields[0])}"
+                ) from None
+        elif len(fields) > 1:
+            raise GoRedisURLError(f"redis: invalid URL path: {from_go(parsed.path)}")
+        tls = parsed.scheme == b"rediss"
+        return _conn_params(
+            values,
+            go_redis,
+            network="tcp",
+            addr=from_go(join_host_port(host, port)),
+            host=from_go(host),
+            port=from_go(port),
+            username=username,
+            password=password,
+            db=db,
+            tls=tls,
+        )
+    if parsed.scheme == b"unix":
+        if is_blank(parsed.path):  # the socket path is required
+            raise GoRedisURLError("redis: empty unix socket path")
+        return _conn_params(
+            values,
+            go_redis,
+            network="unix",
+            addr=from_go(parsed.path),
+            host=None,
+            port=None,
+            username=username,
+            password=password,
+            db=0,
+            tls=False,
+        )
+    raise GoRedisURLError(f"redis: invalid URL scheme: {from_go(parsed.scheme)}")
+
+
+def _conn_params(
+    values: dict[bytes, list[bytes]],
+    go_redis: GoRedis,
+    *,
+    network: Literal["tcp", "unix"],
+    addr: str,
+    host: str | None,
+    port: str | None,
+    username: str,
+    password: str,
+    db: int,
+    tls: bool,
+) -> Options:
+    """go-redis's `setupConnParams`, in its order (the first bad value is the error)."""
+    given = values.get(b"skip_verify")
+    skip_verify_value = from_go(given[-1]) if given else None
+    q = _Query(values)
+    given_db = q.string(b"db")  # read apart, its error returned at once
+    if given_db:
+        try:
+            db = atoi(given_db)
+        except GoNumError as bad:
+            raise GoRedisURLError(f"redis: invalid database number: {bad}") from None
+    protocol = q.integer(b"protocol")
+    client_name = from_go(q.string(b"client_name"))
+    max_retries = q.integer(b"max_retries")
+    min_retry_backoff = q.duration(b"min_retry_backoff")
+    max_retry_backoff = q.duration(b"max_retry_backoff")
+    dial_timeout = q.duration(b"dial_timeout")
+    read_timeout = q.duration(b"read_timeout")
+    write_timeout = q.duration(b"write_timeout")
+    pool_fifo = q.boolean(b"pool_fifo")
+    pool_size = q.integer(b"pool_size")
+    pool_timeout = q.duration(b"pool_timeout")
+    min_idle_conns = q.integer(b"min_idle_conns")
+    max_idle_conns = q.integer(b"max_idle_conns")
+    max_active_conns = q.integer(b"max_active_conns")
+    max_concurrent_dials = q.integer(b"max_concurrent_dials")
+    # The old names are read only when the new one is absent (and are unexpected otherwise).
+    idle = b"conn_max_idle_time" if q.has(b"conn_max_idle_time") else b"idle_timeout"
+    conn_max_idle_time = q.duration(idle)
+    lifetime = b"conn_max_lifetime" if q.has(b"conn_max_lifetime") else b"max_conn_age"
+    conn_max_lifetime = q.duration(lifetime)
+    jitter = 0
+    if go_redis.lifetime_jitter and q.has(b"conn_max_lifetime_jitter"):
+        jitter = min(q.duration(b"conn_max_lifetime_jitter"), conn_max_lifetime)
+    if q.err is not None:
+        raise GoRedisURLError(q.err)
+    skip_verify = False
+    if tls and q.has(b"skip_verify"):
+        skip_verify = q.boolean(b"skip_verify")  # a bad value sets q.err, never checked again
+    left = sorted(q.values)
+    if left:
+        names = ", ".join(from_go(name) for name in left)
+        raise GoRedisURLError(f"redis: unexpected option: {names}")
+    return Options(
+        network=network,
+        addr=addr,
+        host=host,
+        port=port,
+        username=username,
+        password=password,
+        db=db,
+        tls=TLS(server_name=host or "", insecure_skip_verify=skip_verify) if tls else None,
+        protocol=protocol,
+        client_name=client_name,
+        max_retries=max_retries,
+        min_retry_backoff=min_retry_backoff,
+        max_retry_backoff=max_retry_backoff,
+        dial_timeout=dial_timeout,
+        read_timeout=read_timeout,
+        write_timeout=write_timeout,
+        pool_fifo=pool_fifo,
+        pool_size=pool_size,
+        pool_timeout=pool_timeout,
+        min_idle_conns=min_idle_conns,
+        max_idle_conns=max_idle_conns,
+        max_active_conns=max_active_conns,
+        max_concurrent_dials=max_concurrent_dials,
+        conn_max_idle_time=conn_max_idle_time,
+        conn_max_lifetime=conn_max_lifetime,
+        conn_max_lifetime_jitter=jitter,
+        skip_verify_value=skip_verify_value,
+    )
