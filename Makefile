@@ -37,7 +37,8 @@ preview: $(STAMP)
 	$(PY) plan.py dev
 
 test: $(STAMP) $(POLICY_STAMP) $(HELM)
-	$(PY) -m pytest
+	# One worker per core: most of the suite's time is real processes waiting out failovers.
+	$(PY) -m pytest -n auto
 	$(POLICY_VENV)/bin/python -m pytest policy/tests
 
 lint: $(STAMP)

@@ -79,7 +79,7 @@ def suite() -> float:
     env = {**os.environ, "CI": "true"}
     start = time.perf_counter()
     subprocess.run(
-        [PY, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+        [PY, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "auto"],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
@@ -175,7 +175,7 @@ def report(
     rss = sizes[("project", 1000)]["rss_mb"]
     lines += [
         "",
-        f"Whole test suite (`pytest`, installed): {suite_s:.1f} s.",
+        f"Whole test suite (`pytest -n auto`, installed): {suite_s:.1f} s.",
         "",
         "## Targets",
         "",

@@ -191,16 +191,21 @@ def fill(
     """Write random 64 KiB values in batches, each acknowledged by every replica (a faster
     fill would overrun the replica output buffer the stack caps), until `done`."""
     client = running.master.client(5.0)
+    refusals: set[str] = set()
     for batch in range(limit):
         pipe = client.pipeline(transaction=False)
         for i in range(BATCH):
             key = f"promptkit:conversation:fill{batch}-{i}:messages"
             pipe.set(key, secrets.token_bytes(VALUE), ex=3600 if ttl else None)
-        pipe.execute(raise_on_error=False)
+        refusals |= {str(r) for r in pipe.execute(raise_on_error=False) if isinstance(r, Exception)}
         client.execute_command("WAIT", running.config.master_replicas, 5000)
         if done(client):
             return
-    raise AssertionError("the fill never reached its goal")
+    memory = client.info("memory")
+    raise AssertionError(
+        f"the fill never reached its goal: used_memory {memory['used_memory']} of maxmemory "
+        f"{memory['maxmemory']}, writes refused with {sorted(refusals)}"
+    )
 
 
 def evicted(client: redis.Redis) -> int:
