@@ -364,9 +364,9 @@ class StackConfig(_Model):
     # through by load_stack_config (not an omnia-agents key).
     kube_context: StrictStr | None = Field(default=None, alias="kubernetes:context", exclude=True)
 
-    @property
+    @cached_property
     def release(self) -> Release:
-        """What the targeted Omnia release does with the session settings."""
+        """What the targeted Omnia release does with the session settings (asked per agent)."""
         return release_for(self.omnia_version)
 
     @cached_property
