@@ -23,26 +23,14 @@ from settings import package_args
 from settings.errors import _model_of
 from settings.models import RedisConfig, StackConfig
 from tests.support import package_schema
+from tests.support.markdown import DOCS, table
 from tests.support.shared import CHARTS, shared_file
 from tests.support.stacks import CHART
 from upstream.kubernetes import MIB, memory_bytes
 from upstream.omnia_releases import NEWEST_KNOWN, RELEASES
 from upstream.redis_chart import AOF_VOLUME_FACTOR
 
-DOCS = ROOT / "docs"
 DASH = "\N{EN DASH}"  # the pages write ranges as 10\N{EN DASH}90
-
-
-def table(path: Path, header: str) -> list[list[str]]:
-    """The rows of the markdown table whose header row starts with `header`."""
-    lines = path.read_text(encoding="utf-8").splitlines()
-    start = next(i for i, line in enumerate(lines) if line.startswith(f"| {header}"))
-    rows = []
-    for line in lines[start + 2 :]:
-        if not line.startswith("|"):
-            break
-        rows.append([cell.strip() for cell in line.strip("|").split(" | ")])
-    return rows
 
 
 def field(path: str) -> Any:

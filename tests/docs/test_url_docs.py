@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.docs.test_quoted_facts import DOCS, table
+from tests.support.markdown import DOCS, table
 from upstream.go_redis_url import GO_REDIS, GoRedisURLError, go_redis_for, parse_url
 
 
