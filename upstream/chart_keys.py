@@ -24,6 +24,8 @@ from typing import Any
 
 import semver
 
+from upstream.redis_chart import AUTH_SECRET, CLIENT_LABEL, METRICS_CLIENT_LABEL
+
 KEYS_FILE = Path(__file__).with_name("redis_chart_keys.json")
 Path_ = tuple[str, ...]
 
@@ -43,11 +45,12 @@ class Kind(StrEnum):
 NON_EMPTY_FREE = frozenset({("metrics", "podAnnotations")})
 # Subtrees the program owns though it does not emit them, each with what to do instead.
 WHOLE: dict[Path_, str] = {
-    ("auth",): "the password is generated into the Secret redis-auth; use redis.passwordRotation",
+    ("auth",): f"the password is generated into the Secret {AUTH_SECRET}; use "
+    "redis.passwordRotation",
     ("global", "redis"): "global.redis.password overrides auth.password; use "
     "redis.passwordRotation",
     ("networkPolicy",): "the NetworkPolicy admits only namespaces labelled "
-    "omnia-agents/redis-client=true (metrics: omnia-agents/redis-metrics=true); label them",
+    f"{CLIENT_LABEL}=true (metrics: {METRICS_CLIENT_LABEL}=true); label them",
     ("tls",): "the agents' URL is redis://, without TLS",
     ("fullnameOverride",): "the object names are the release's: the agents' URL names them",
     ("nameOverride",): "the object names are the release's: the agents' URL names them",
