@@ -49,7 +49,8 @@ _PULUMI_PLAIN = {
     ("destroy", "--exclude-protected"),
     ("state", "unprotect", "--all"),
 }
-_EXPORTS = {"agents", "redis", "redisUrl"}  # __main__.py's pulumi.export names
+# __main__.py's pulumi.export names, read from it.
+_EXPORTS = set(re.findall(r'pulumi\.export\("(\w+)"', (ROOT / "__main__.py").read_text()))
 
 
 class Block:
