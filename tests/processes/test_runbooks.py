@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import secrets
 import subprocess
-
-import pytest
 import time
 from pathlib import Path
+
+import pytest
 
 from offline.inputs import ROOT
 from settings.models import RedisConfig
