@@ -14,4 +14,7 @@ deployment = deploy(config)
 if deployment.store is not None:
     pulumi.export("redis", {"host": deployment.store.host, "port": deployment.store.port})
     pulumi.export("redisUrl", deployment.store.url)
+if deployment.store_summary is not None:  # a stack naming omnia-agents:stores: each store
+    pulumi.export("stores", deployment.store_summary)
+    pulumi.export("storeUrls", deployment.store_urls)
 pulumi.export("agents", deployment.agents)

@@ -6,6 +6,7 @@ failing after Redis is built, and agents are judged against the CRD the cluster 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import pulumi
@@ -71,9 +72,9 @@ class Cluster(pulumi.ComponentResource):
 
     provider: k8s.Provider
     crd: Existing
-    # Resolves to the CRD read once every agent conforms to it. Everything the stack creates
-    # depends on it, so nothing (no Redis, no Secret, no agent) is sent to the engine when the
-    # judgement fails: `pulumi up` stops before it changes the cluster.
+    # Resolves to the CRD read once every agent conforms to it (and every gate passed).
+    # Everything the stack creates depends on it, so nothing (no Redis, no Secret, no agent) is
+    # sent to the engine when a judgement fails: `pulumi up` stops before it changes the cluster.
     agents_ready: pulumi.Output[pulumi.Resource]
 
     def __init__(
@@ -82,8 +83,11 @@ class Cluster(pulumi.ComponentResource):
         kube_context: str | None,
         agents: StackConfig | None = None,
         opts: pulumi.ResourceOptions | None = None,
+        gates: Sequence[pulumi.Output[Any]] = (),
     ) -> None:
-        """`agents`: the stack whose AgentRuntimes are judged against the served CRD."""
+        """`agents`: the stack whose AgentRuntimes are judged against the served CRD. `gates`:
+        other verdicts everything waits for (an external store's URL judged once known,
+        components/external_store.py); their dependencies become everything's too."""
         super().__init__("omnia-agents:index:Cluster", name, None, opts)
         # Secret data changes are updates, not replacements, only with enableSecretMutable:
         # pulumi-kubernetes provider/pkg/provider/diff.go forceNewProperties adds `.type`,
@@ -109,5 +113,12 @@ class Cluster(pulumi.ComponentResource):
             _judge(agents, spec)
             return crd
 
-        self.agents_ready = self.crd.spec.apply(judged)
+        ready = self.crd.spec.apply(judged)
+        if gates:
+            # Apart from the CRD's verdict, which is still judged at preview when a gate is
+            # unknown there; the CRD read stays among the dependencies (an Output's resources
+            # count as dependencies even while its value is unknown: pulumi
+            # sdk/python/lib/pulumi/runtime/_depends_on.py).
+            ready = pulumi.Output.all(ready, *gates).apply(lambda verdicts: verdicts[0])
+        self.agents_ready = ready
         self.register_outputs({})

@@ -30,6 +30,42 @@ class Deployment:
     namespaces: list[AgentNamespace]
     agents: list[dict[str, Any]]  # each agent's namespace, name and session block
     stores: dict[str, RedisStore | ExternalStore]  # the stores some agent uses, by name
+    # Per store (only a stack that names omnia-agents:stores: today's stacks export as before).
+    store_summary: dict[str, dict[str, Any]] | None = None  # plain: no URL, no password
+    store_urls: pulumi.Output[dict[str, str]] | None = None  # secret as a whole
+
+
+def store_outputs(
+    config: StackConfig, stores: dict[str, RedisStore | ExternalStore]
+) -> tuple[dict[str, dict[str, Any]], pulumi.Output[dict[str, str]]]:
+    """What a stack with `omnia-agents:stores` exports about each store some agent uses: its
+    kind (the stack-file key: `redis` or `url`), the agent namespaces that use it, their
+    credentials Secret and label; an in-cluster store's release, namespace, host and port.
+    The URLs (what each Secret holds) apart, one secret map."""
+    from upstream.stores import release_name
+
+    summary: dict[str, dict[str, Any]] = {}
+    for name, store in stores.items():
+        given = config.stores[name]
+        entry: dict[str, Any] = {
+            "kind": "redis" if given.redis is not None else "url",
+            "agentNamespaces": config.store_namespaces(name),
+            "secret": store.secret_name,
+        }
+        if given.redis is not None:
+            in_cluster = cast("RedisStore", store)
+            entry.update(
+                release=release_name(name),
+                namespace=given.redis.namespace,
+                host=in_cluster.host,
+                port=in_cluster.port,
+                label=store.client_label,
+            )
+        summary[name] = entry
+    urls: pulumi.Output[dict[str, str]] = pulumi.Output.secret(
+        pulumi.Output.all(**{n: s.url for n, s in stores.items()})
+    )
+    return summary, urls
 
 
 def deploy(config: StackConfig, parent: pulumi.Resource | None = None) -> Deployment:
@@ -37,8 +73,14 @@ def deploy(config: StackConfig, parent: pulumi.Resource | None = None) -> Deploy
     for warning in config.warnings():
         pulumi.log.warn(warning, resource=parent)
     opts = pulumi.ResourceOptions(parent=parent) if parent is not None else None
+    later: dict[str, pulumi.Output[str]] = {}
+    gates: list[pulumi.Output[Any]] = []
+    if any(isinstance(s.url, pulumi.Output) for s in config.stores.values()):
+        from components.external_store import later_urls
+
+        later, gates = later_urls(config, parent)  # the package's: judged once known
     # Its provider (mutable Secrets) and the CRD the cluster serves, read at preview.
-    cluster = Cluster("cluster", config.kube_context, config, opts)
+    cluster = Cluster("cluster", config.kube_context, config, opts, gates)
     stores: dict[str, RedisStore | ExternalStore] = {}
     for name, given in config.stores.items():
         if not config.store_namespaces(name):
@@ -52,7 +94,7 @@ def deploy(config: StackConfig, parent: pulumi.Resource | None = None) -> Deploy
         elif given.url is not None:
             from components.external_store import ExternalStore
 
-            stores[name] = ExternalStore(name, given.url)
+            stores[name] = ExternalStore(name, later.get(name, given.url))
     create = config.agent_namespaces == AgentNamespaces.CREATE
     namespaces = []
     for namespace, members in config.agents_by_namespace().items():
@@ -67,4 +109,7 @@ def deploy(config: StackConfig, parent: pulumi.Resource | None = None) -> Deploy
     # The stack outputs `redis` and `redisUrl` keep describing the in-cluster default store.
     default = stores.get(DEFAULT_STORE)
     in_cluster = cast("RedisStore", default) if default and default.owned_namespace else None
-    return Deployment(cluster, in_cluster, namespaces, agents, stores)
+    if config.stores_given is None:  # today's stacks: their outputs exactly as before
+        return Deployment(cluster, in_cluster, namespaces, agents, stores)
+    summary, urls = store_outputs(config, stores)
+    return Deployment(cluster, in_cluster, namespaces, agents, stores, summary, urls)

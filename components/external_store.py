@@ -6,10 +6,26 @@ URL (a Pulumi secret) goes into the credentials Secret of each agent namespace t
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import pulumi
 
+from settings.errors import key_path
 from upstream.agent_runtime import credentials_digest
+from upstream.store_url import judge_store_url
 from upstream.stores import credentials_secret
+
+if TYPE_CHECKING:
+    from settings.models import StackConfig
+
+# The engine keeps a component's args in the stack's state (pulumi/pulumi-kubernetes#3894:
+# "we are now storing inputs to component resources in state", after pulumi/pulumi#20357),
+# encrypted only where they are secrets.
+NOT_SECRET = (
+    "is not a secret: the engine keeps the component's args in the stack's state, so the URL "
+    "and its password would sit there in clear; pass it as a secret (pulumi.secret(...), or an "
+    "output that is one, as a generated password makes it)"
+)
 
 
 class ExternalStore:
@@ -24,3 +40,49 @@ class ExternalStore:
         self.secret_name = credentials_secret(store)
         self.client_label: str | None = None  # nothing in the cluster to admit anyone
         self.ready: list[pulumi.Resource] = []
+
+
+def later_urls(
+    config: StackConfig, parent: pulumi.Resource | None
+) -> tuple[dict[str, pulumi.Output[str]], list[pulumi.Output[Any]]]:
+    """Each store URL that is an Output (the package's SessionAgents: a managed cache made in
+    the same program), judged as a stack file's is, once its value is known.
+
+    Returns the judged URLs by store, and the gates the stack's every resource waits for (the
+    Cluster's `agents_ready`): a URL the targeted release's runtime would refuse fails them,
+    as the served CRD's verdict does, so `pulumi up` creates nothing of the component before
+    it stops. Unknown at preview (the cache not created yet), nothing is judged there; `up`
+    judges it as soon as the cache gives it. Never printed: the problems and warnings of
+    `judge_store_url` do not quote the URL, and the Secret gets it as a secret."""
+    from settings.package_args import later_refusal
+
+    urls: dict[str, pulumi.Output[str]] = {}
+    gates: list[pulumi.Output[Any]] = []
+    version = config.omnia_version
+    for name, store in config.stores.items():
+        if not isinstance(store.url, pulumi.Output) or version is None:
+            continue  # a string was judged with the stack; no release: refused there
+        path = ("stores", name, "url")
+        used = bool(config.store_namespaces(name))
+
+        def judged(value: Any, path: tuple[str, str, str] = path, used: bool = used) -> str:
+            if not isinstance(value, str):
+                raise later_refusal("SessionAgents", path, ["must be a string (a Redis URL)"])
+            verdict = judge_store_url(value, str(version))
+            if verdict.problems:
+                raise later_refusal("SessionAgents", path, list(verdict.problems))
+            for warning in verdict.warnings if used else ():
+                pulumi.log.warn(f"{key_path(path)}: {warning}", resource=parent)
+            return value
+
+        def clear(secret: bool, path: tuple[str, str, str] = path) -> bool:
+            if not secret:
+                pulumi.log.warn(f"{key_path(path)} {NOT_SECRET}", resource=parent)
+            return True
+
+        urls[name] = store.url.apply(judged)
+        # Plain: the verdict, never the URL. Its secretness is known even where its value is not.
+        gates.append(pulumi.Output.unsecret(urls[name].apply(lambda _: True)))
+        secret: pulumi.Output[bool] = pulumi.Output.from_input(store.url.is_secret())
+        gates.append(secret.apply(clear))
+    return urls, gates

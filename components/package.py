@@ -14,6 +14,7 @@ from pulumi.provider.experimental.component import ComponentProvider
 
 from components.cluster import Cluster
 from components.deployment import deploy
+from settings.errors import key_path
 from settings.package_args import (
     RedisSessionStoreArgs,
     SessionAgentsArgs,
@@ -42,6 +43,10 @@ class SessionAgents(pulumi.ComponentResource):
     """The Redis port (redis sessions only)."""
     redis_url: pulumi.Output[str | None]
     """The Redis URL with its password (secret; redis sessions only)."""
+    stores: pulumi.Output[dict[str, dict[str, Any]] | None]
+    """With `stores`: each store in use (kind, agent namespaces, Secret, in-cluster address)."""
+    store_urls: pulumi.Output[dict[str, str] | None]
+    """With `stores` given: each such store's URL, as its Secrets hold it (secret)."""
 
     def __init__(
         self,
@@ -51,18 +56,28 @@ class SessionAgents(pulumi.ComponentResource):
     ) -> None:
         config = session_agents_config(args)  # refused before anything is registered
         super().__init__(f"{PROJECT}:index:SessionAgents", name, None, opts)
+        for store_name, given in config.stores.items():
+            if isinstance(given.url, str):  # an Output says whether it is secret once resolved
+                from components.external_store import NOT_SECRET
+
+                where = key_path(("stores", store_name, "url"))
+                pulumi.log.warn(f"{where} {NOT_SECRET}", resource=self)
         deployment = deploy(config, parent=self)
         store = deployment.store
         self.agents = pulumi.Output.from_input(deployment.agents)
         self.redis_host = pulumi.Output.from_input(store.host if store else None)
         self.redis_port = pulumi.Output.from_input(store.port if store else None)
         self.redis_url = store.url if store else pulumi.Output.from_input(None)
+        self.stores = pulumi.Output.from_input(deployment.store_summary)
+        self.store_urls = deployment.store_urls or pulumi.Output.from_input(None)
         self.register_outputs(
             {
                 "agents": self.agents,
                 "redisHost": self.redis_host,
                 "redisPort": self.redis_port,
                 "redisUrl": self.redis_url,
+                "stores": self.stores,
+                "storeUrls": self.store_urls,
             }
         )
 

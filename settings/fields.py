@@ -11,7 +11,9 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 import semver
-from pydantic import AfterValidator, BeforeValidator, StrictStr
+from pulumi import Output
+from pydantic import AfterValidator, BeforeValidator, PlainValidator, StrictStr
+from pydantic_core import PydanticCustomError
 
 from upstream.go_duration import (
     MAX_DURATION,
@@ -195,9 +197,18 @@ def _store_name(value: str) -> str:
     return value
 
 
+def _store_url(value: Any) -> str | Output[str]:
+    """A string, or (from the package's SessionAgents) an Output of another resource, which
+    is judged once known; a stack file's other values are refused as pydantic refuses them."""
+    if isinstance(value, str | Output):
+        return value
+    raise PydanticCustomError("string_type", "Input should be a valid string")
+
+
 DnsLabel = Annotated[StrictStr, AfterValidator(_dns_label)]
 DnsSubdomain = Annotated[StrictStr, AfterValidator(_dns_subdomain)]
 StoreName = Annotated[StrictStr, AfterValidator(_store_name)]
+StoreUrl = Annotated[str | Output[str], PlainValidator(_store_url)]
 GoDuration = Annotated[StrictStr, AfterValidator(_go_duration)]
 ExactVersion = Annotated[StrictStr, AfterValidator(_exact_version)]
 OmniaVersion = Annotated[StrictStr, AfterValidator(_omnia_version)]

@@ -33,6 +33,7 @@ from settings.fields import (
     RotationLabel,
     SessionTypeField,
     StoreName,
+    StoreUrl,
 )
 from upstream.chart_versions import unchecked_warning
 from upstream.kubernetes import DEFAULT_NAMESPACE, GIB, MIB, memory_bytes
@@ -314,7 +315,10 @@ class StoreConfig(_Model):
     omnia-agents:redis has) or a Redis run elsewhere (`url`, a Pulumi secret)."""
 
     redis: RedisConfig | None = None
-    url: StrictStr | None = Field(default=None, repr=False)
+    # A stack file gives a string, judged with the stack (settings.checks.store_url_problems).
+    # The package's SessionAgents may give an Output of another resource (a managed cache made
+    # in the same program): judged once known (components/external_store.py `later_urls`).
+    url: StoreUrl | None = Field(default=None, repr=False)
 
     @model_validator(mode="after")
     def _one_kind(self) -> StoreConfig:
@@ -424,10 +428,13 @@ class StackConfig(_Model):
 
         found = []
         for name, store in self.stores.items():
-            if store.url is not None and self.omnia_version and self.store_namespaces(name):
+            # An Output is judged, and warned about, once known (components/external_store.py).
+            known = isinstance(store.url, str)
+            if known and self.omnia_version and self.store_namespaces(name):
                 where = f"omnia-agents:stores.{name}.url"
                 found += [
-                    f"{where}: {w}" for w in judge_store_url(store.url, self.omnia_version).warnings
+                    f"{where}: {w}"
+                    for w in judge_store_url(str(store.url), self.omnia_version).warnings
                 ]
         return found
 

@@ -10,17 +10,21 @@ path (`agents[1].name`), never a stack file.
 import math
 from collections.abc import Mapping
 from enum import Enum
-from typing import Any, NotRequired, TypedDict, get_args, get_origin, get_type_hints
+from typing import Any, NotRequired, TypedDict, get_args, get_origin
 
+import pulumi
+from pulumi import Output
 from pulumi.errors import InputPropertiesError, InputPropertyErrorDetails
+from pulumi.output import Unknown
 from pulumi.provider.experimental.util import camel_case
 
-from settings.errors import ConfigError
+from settings.errors import ConfigError, Problem, key_path
 from settings.fields import AgentNamespaces
 from settings.loader import parse_config, parse_redis
 from settings.models import RedisConfig, StackConfig
 from settings.project import PROJECT
 from upstream.omnia_releases import SessionType
+from upstream.pulumi_config import MAX_DEPTH
 from upstream.redis_chart import Architecture, MaxmemoryPolicy
 
 
@@ -138,8 +142,10 @@ class RedisArgs(TypedDict):
 class StoreArgs(TypedDict, total=False):
     redis: RedisArgs
     """An in-cluster store: the Bitnami chart, with its own release and namespace."""
-    url: str
-    """An external store: its Redis URL (kept secret), as the agents' runtime reads it."""
+    # The one arg typed Input: the schema marks the rest `plain` (the SDK's analyzer), so the
+    # generated SDKs take an Output here only (pulumi/provider/experimental/analyzer.py).
+    url: pulumi.Input[str]
+    """Its Redis URL, a secret; may be another resource's output (judged once known)."""
 
 
 class AgentArgs(TypedDict):
@@ -189,8 +195,9 @@ def _plain(value: Any, hint: Any) -> Any:
         return int(value)
     if isinstance(value, Mapping):
         fields = _typed_fields(hint)
-        if fields is None:  # free-form: keys as given
-            return {k: _plain(v, None) for k, v in value.items()}
+        if fields is None:  # free-form keys: as given (a map of typed values: each mapped)
+            item_hint = get_args(hint)[1] if get_origin(hint) is dict else None
+            return {k: _plain(v, item_hint) for k, v in value.items()}
         return {camel_case(k): _plain(v, fields.get(k)) for k, v in value.items()}
     if isinstance(value, list):
         item_hint = get_args(hint)[0] if get_origin(hint) is list else None
@@ -202,7 +209,9 @@ def _typed_fields(hint: Any) -> dict[str, Any] | None:
     """A TypedDict's fields (NotRequired unwrapped), or None for anything else."""
     if not (isinstance(hint, type) and issubclass(hint, dict) and hasattr(hint, "__total__")):
         return None
-    return {k: _unwrap(v) for k, v in get_type_hints(hint).items()}
+    # Its evaluated annotations (bases' included): get_type_hints would try to resolve the
+    # forward reference `Output[T]` inside pulumi.Input, and fail.
+    return {k: _unwrap(v) for k, v in hint.__annotations__.items()}
 
 
 def _unwrap(hint: Any) -> Any:
@@ -219,9 +228,55 @@ def _refuse(component: str, error: ConfigError) -> InputPropertiesError:
     return InputPropertiesError(f"{component}: invalid args:\n" + "\n".join(lines), details)
 
 
+def _later_url(path: tuple[int | str, ...], raw: Mapping[str, Any]) -> bool:
+    """`stores.<name>.url` of a store given as an object: the one arg that may be an Output."""
+    stores = raw.get("stores")
+    return (
+        len(path) == 3
+        and path[0] == "stores"
+        and path[2] == "url"
+        and isinstance(stores, Mapping)
+        and isinstance(stores.get(path[1]), Mapping)
+    )
+
+
+def later_problems(raw: Mapping[str, Any]) -> list[Problem]:
+    """Args the program cannot know when it runs: an Output of another resource, or a value
+    unknown at preview. The engine hands a component an Output wherever the consuming program
+    passed one (pulumi/pulumi sdk/nodejs/runtime/resource.ts: output values are kept for remote
+    components; sdk/python/lib/pulumi/provider/server.py `_construct_inputs`), and a whole arg
+    as one Output when it carries secrets or dependencies otherwise. Only an external store's
+    URL may be one: every other arg decides which resources the component registers."""
+    problems = []
+    stack: list[tuple[tuple[int | str, ...], Any]] = [((k,), v) for k, v in raw.items()]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, Output | Unknown):
+            if not _later_url(path, raw):
+                problems.append(
+                    Problem(
+                        key_path(path),
+                        "is an output of another resource (or unknown at preview): only "
+                        "stores.<name>.url may be one, every other arg decides what the "
+                        "component registers and must be a plain value",
+                    )
+                )
+        elif len(path) <= MAX_DEPTH and isinstance(value, Mapping):
+            stack += [((*path, k), v) for k, v in value.items()]
+        elif len(path) <= MAX_DEPTH and isinstance(value, list):
+            stack += [((*path, i), v) for i, v in enumerate(value)]
+    return sorted(problems)
+
+
 def session_agents_config(args: Mapping[str, Any]) -> StackConfig:
-    """SessionAgents args through the stack-file validation (raises InputPropertiesError)."""
+    """SessionAgents args through the stack-file validation (raises InputPropertiesError).
+
+    An external store's URL may stay an Output: the config holds it as is, and the component
+    judges it once known (components/external_store.py `later_urls`)."""
     raw = _plain(dict(args), SessionAgentsArgs)
+    later = later_problems(raw)
+    if later:
+        raise _refuse("SessionAgents", ConfigError("SessionAgents", later))
     context = raw.pop("kubeContext", None)
     try:
         return parse_config(raw, "SessionAgents", kube_context=context)
@@ -229,9 +284,20 @@ def session_agents_config(args: Mapping[str, Any]) -> StackConfig:
         raise _refuse("SessionAgents", err) from None
 
 
+def later_refusal(component: str, path: tuple[int | str, ...], reasons: list[str]) -> Exception:
+    """What an arg judged once known raises: the same invalid properties as a refusal before
+    anything is registered (raised in an apply, it reaches the provider server's Construct,
+    which reports InputPropertiesError as invalid properties, without a traceback)."""
+    where = key_path(path)
+    return _refuse(component, ConfigError(component, [Problem(where, r) for r in reasons]))
+
+
 def redis_store_config(args: Mapping[str, Any]) -> tuple[RedisConfig, str | None]:
     """RedisSessionStore args through the same RedisConfig model (raises InputPropertiesError)."""
     raw = _plain(dict(args), RedisSessionStoreArgs)
+    later = later_problems(raw)  # none of its args may be an Output
+    if later:
+        raise _refuse("RedisSessionStore", ConfigError("RedisSessionStore", later))
     context = raw.pop("kubeContext", None)
     try:
         return parse_redis(raw, "RedisSessionStore"), context
@@ -276,7 +342,7 @@ def judge_raw_args(component: str, inputs: Mapping[str, Any]) -> None:
     hint = SessionAgentsArgs if component == "SessionAgents" else RedisSessionStoreArgs
     found = _unknown_args(dict(inputs), hint, "")
     context = inputs.get("kubeContext")
-    if context is not None and not isinstance(context, str):
+    if context is not None and not isinstance(context, str | Output | Unknown):
         found.append(
             {"property_path": "kubeContext", "reason": f"must be a string (got {context!r})"}
         )

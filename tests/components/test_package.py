@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterator
-from typing import Any, get_type_hints
+from typing import Any
 
 import pulumi
 import pytest
@@ -47,7 +47,7 @@ def schema() -> dict[str, Any]:
 
 
 def _schema_names(typed: type) -> set[str]:
-    names = {camel_case(k) for k in get_type_hints(typed)}
+    names = {camel_case(k) for k in typed.__annotations__}  # bases' included
     return {"kubernetes:context" if n == "kubeContext" else n for n in names}
 
 
@@ -97,7 +97,20 @@ def test_schema_resources_tokens_and_required_inputs(schema) -> None:
         "agentNamespaces",
         "kubeContext",
     }
-    assert set(agents["properties"]) == {"agents", "redisHost", "redisPort", "redisUrl"}
+    assert set(agents["properties"]) == {
+        "agents",
+        "redisHost",
+        "redisPort",
+        "redisUrl",
+        "stores",
+        "storeUrls",
+    }
+    # The one arg that may be another resource's output: not plain, so the generated SDKs take
+    # an Output there (TypeScript: pulumi.Input<string>); the structure around it stays plain.
+    store_args = schema["types"][TOKEN.format("StoreArgs")]["properties"]
+    assert store_args["url"] == {"type": "string", "description": store_args["url"]["description"]}
+    assert store_args["redis"]["plain"] is True
+    assert agents["inputProperties"]["stores"]["plain"] is True
     store = resources[TOKEN.format("RedisSessionStore")]
     assert store["requiredInputs"] == ["chartVersion"]
     assert set(store["properties"]) == {"host", "port", "url"}
@@ -437,7 +450,14 @@ def test_raw_args_are_judged_like_stack_files(token, change, expected) -> None:
 
 
 def _check(value: Any, prop: dict[str, Any], schema: dict[str, Any], path: str) -> list[str]:
-    """A value against a schema property: types, enums, required and unknown keys."""
+    """A value against a schema property: types, enums, required and unknown keys. An Output
+    of the program (`{"$ts": name}`, tests/support/ts_literal.py) only where the schema takes
+    one: a string that is not `plain` (the generated SDK's pulumi.Input<string>)."""
+    from tests.support.ts_literal import REF
+
+    if isinstance(value, dict) and set(value) == {REF}:
+        takes = prop.get("type") == "string" and not prop.get("plain")
+        return [] if takes else [f"{path}: {value[REF]} is an Output, the schema wants a value"]
     ref = prop.get("$ref", "")
     if ref == "pulumi.json#/Any":
         return []
@@ -499,16 +519,62 @@ def test_the_yaml_example_s_inputs_fit_the_schema(schema) -> None:
     assert checked == 1
 
 
-def test_the_typescript_example_s_inputs_fit_the_schema(schema) -> None:
-    from tests.support.ts_literal import object_literal
+def _resolved(value: Any, outputs: dict[str, Any]) -> Any:
+    """The literal with each `{"$ts": name}` replaced by `outputs[name]`."""
+    from tests.support.ts_literal import REF
+
+    if isinstance(value, dict) and set(value) == {REF}:
+        return outputs[value[REF]]
+    if isinstance(value, dict):
+        return {k: _resolved(v, outputs) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_resolved(v, outputs) for v in value]
+    return value
+
+
+@pytest.mark.parametrize("known", [True, False], ids=["cache-exists", "first-preview"])
+def test_the_typescript_example_s_inputs_fit_the_schema(schema, known) -> None:
+    """The args literal against the schema, and the package building it with the managed
+    cache's URL as the engine sends it: an output of the program's RandomPassword, secret as
+    its `result` is, unknown at the first preview."""
+    import pulumi_random as random
+
+    from tests.support.engine import engine_inputs, output_value
+    from tests.support.ts_literal import object_literal, template
 
     source = (ROOT / "examples" / "typescript" / "index.ts").read_text()
     args = object_literal(source, "const args: omnia.SessionAgentsArgs = ")
     token = TOKEN.format("SessionAgents")
     assert _check_object(args, schema["resources"][token], schema, "args") == []
-    # ...and the package builds it.
-    built = _construct("SessionAgents", "agents", args, "prod")
+    assert args["stores"] == {"managed": {"url": {"$ts": "cacheUrl"}}}
+    before, expression, after = template(source, "cacheUrl")
+    assert expression == "cacheToken.result"
+    name = "cache-token"
+    token_args = object_literal(source, f'new random.RandomPassword("{name}", ')
+    urn = harness.engine_urn("prod", "omnia-agents", "", harness.PASSWORD, name)
+    password = harness.mock_password(f"prod/{name}", token_args)
+    url = before + password + after
+
+    def program() -> None:
+        random.RandomPassword(name, **token_args)
+        sent = output_value(url if known else None, secret=True, urns=[urn])
+        inputs = engine_inputs(_resolved(args, {"cacheUrl": sent}))
+        provider().construct("sessions", token, inputs, None)
+
+    built = run_program(
+        program, {}, project="omnia-agents", stack="prod", unknown_computed=not known
+    )
+    cache = built.one(harness.PASSWORD, name)
+    assert "result" in cache.secret_outputs  # hence secret=True
+    if known:  # the token the URL carries is the one the cache's resource gives
+        assert harness.render(cache.outputs, show_secrets=True)["result"] == password
     assert len(built.find(harness.AGENT_RUNTIME)) == len(args["agents"])
+    (managed,) = [
+        r for r in built.find("kubernetes:core/v1:Secret") if r.name == "public-credentials"
+    ]
+    assert managed.inputs["metadata"]["name"] == "redis-credentials-managed"
+    shown = harness.render(managed.inputs["stringData"], show_secrets=True)
+    assert shown == ({"url": url} if known else harness.UNKNOWN)
 
 
 def test_the_typescript_project_is_what_pulumi_package_add_leaves(schema) -> None:

@@ -269,3 +269,17 @@ def test_every_relative_link_resolves() -> None:
             if not (doc.parent / target).exists():
                 broken.append((doc.name, target))
     assert broken == []
+
+
+def test_the_stack_outputs_table_is_what_the_program_exports() -> None:
+    """docs/deploying.md's table: one row per `pulumi.export` of __main__.py, and the keys it
+    quotes for `stores` are those the docs' three-store stack exports (with the two kinds)."""
+    rows = {row[0].strip("`"): row for row in table(DOCS / "deploying.md", "output | when")}
+    exported = set(re.findall(r'pulumi\.export\("(\w+)"', (ROOT / "__main__.py").read_text()))
+    assert set(rows) == exported
+    plan = run_plan(DOCS / "snippets" / "Pulumi.stores.yaml", "stores")
+    stores = plan.outputs["stores"]
+    keys = {key for entry in stores.values() for key in entry}
+    kinds = {entry["kind"] for entry in stores.values()}
+    assert kinds == {"redis", "url"}
+    assert set(re.findall(r"`([^`]+)`", rows["stores"][2])) == keys | kinds

@@ -30,7 +30,7 @@ from settings.models import StackConfig
 from settings.project import PROJECT
 from tests.support.shared import CRD_FILE, CRDS, need_policy_pack, shared_file
 from upstream.agent_runtime import CRD_NAME
-from upstream.redis_chart import CLIENT_LABEL, METRICS_CLIENT_LABEL
+from upstream.redis_chart import AUTH_SECRET, AUTH_SECRET_KEY, CLIENT_LABEL, METRICS_CLIENT_LABEL
 
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
 SNIPPETS = ROOT / "docs" / "snippets"
@@ -49,7 +49,8 @@ _PULUMI_PLAIN = {
     ("destroy", "--exclude-protected"),
     ("state", "unprotect", "--all"),
 }
-_EXPORTS = {"agents", "redis", "redisUrl"}  # __main__.py's pulumi.export names
+# __main__.py's pulumi.export names, read from it.
+_EXPORTS = set(re.findall(r'pulumi\.export\("(\w+)"', (ROOT / "__main__.py").read_text()))
 
 
 class Block:
@@ -251,10 +252,29 @@ def _kubectl_in_redis(args: list[str]) -> None:
                       for c in o["spec"]["template"]["spec"]["containers"]]  # fmt: skip
         assert "redis" in containers
         assert args[5:9] == ["--", "bash", "-s", "--"] and args[10] == "6379", args
-        assert re.fullmatch(r"redis-master\.<namespace>\.svc", args[9]), args
-        assert args[11] == "<" and (ROOT / args[12]).is_file(), args
+        if re.fullmatch(r"redis-master\.<namespace>\.svc", args[9]):
+            rest = args[11:]
+        else:  # another store of the docs' stack: its host, and its password from its Secret
+            (store,) = [s for s in _doc_stores().values() if s.get("host") == args[9]]
+            assert store["port"] == int(args[10]), args
+            assert args[11] == (
+                f"$(kubectl -n {store['namespace']} get secret {AUTH_SECRET} -o "
+                f"jsonpath='{{.data.{AUTH_SECRET_KEY}}}' | base64 -d)"
+            ), args
+            rest = args[12:]
+        assert rest[0] == "<" and (ROOT / rest[1]).is_file(), args
     else:
         pytest.fail(f"no check for `kubectl -n {namespace} {' '.join(args)}`: add one")
+
+
+@functools.cache
+def _doc_stores() -> dict[str, dict[str, Any]]:
+    """The stores of docs/snippets/Pulumi.stores.yaml, as the program exports them."""
+    from offline.program import run_plan
+
+    plan = run_plan(SNIPPETS / "Pulumi.stores.yaml", "stores")
+    stores: dict[str, dict[str, Any]] = plan.outputs["stores"]
+    return stores
 
 
 def _kubectl(args: list[str]) -> None:
@@ -266,7 +286,10 @@ def _kubectl(args: list[str]) -> None:
         assert args[2] == CRD_NAME and args[-2:] == ["-o", "yaml"], args
     elif args[:2] == ["label", "namespace"]:
         label, _, value = args[3].partition("=")
-        assert label in (CLIENT_LABEL, METRICS_CLIENT_LABEL) and value == "true", args
+        if label.endswith("-") and not value:  # the label removed again
+            label, value = label[:-1], "true"
+        labels = {s["label"] for s in _doc_stores().values() if "label" in s}
+        assert label in {CLIENT_LABEL, METRICS_CLIENT_LABEL, *labels} and value == "true", args
     elif args[:2] == ["delete", "namespace"]:
         assert re.fullmatch(r"<[a-z.]+>", args[2]), args  # the user names it
     else:

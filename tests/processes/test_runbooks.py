@@ -2,7 +2,8 @@
 
 docs/snippets/copy-sessions.bash is run with bash in the environment the chart's
 `redis` container has (`REDIS_PASSWORD_FILE`, `REDIS_PORT`), against two real redis-server
-processes started from the chart's render (same password, as after a namespace move).
+processes started from the chart's render: with the same password, as after a namespace move,
+and with the new one's own, given as the third argument, as for a move to another store.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ import secrets
 import subprocess
 import time
 from pathlib import Path
+
+import pytest
 
 from offline.inputs import ROOT
 from settings.models import RedisConfig
@@ -27,7 +30,10 @@ def _script() -> str:
     return SCRIPT.read_text(encoding="utf-8")
 
 
-def test_the_copy_script_moves_every_session_with_its_ttl(tmp_path: Path) -> None:
+@pytest.mark.parametrize("other_store", [False, True], ids=["same-store", "another-store"])
+def test_the_copy_script_moves_every_session_with_its_ttl(
+    tmp_path: Path, other_store: bool
+) -> None:
     need("redis-server")
     bash, cli = need("bash"), need("redis-cli")
     # Two lone masters, as the chart starts a standalone one (prod's write guard would refuse
@@ -37,11 +43,12 @@ def test_the_copy_script_moves_every_session_with_its_ttl(tmp_path: Path) -> Non
     )
     configs = configs_of_values(chart_values(redis), redis.chart_version)
     password = secrets.token_hex(20)
+    passwords = {"old": password, "new": secrets.token_hex(20) if other_store else password}
     servers = []
     try:
         for name in ("old", "new"):
-            server = Server(tmp_path / name, configs.node(password, None))
-            server.password = password
+            server = Server(tmp_path / name, configs.node(passwords[name], None))
+            server.password = passwords[name]
             server.first_start()
             servers.append(server)
         old, new = servers
@@ -60,7 +67,7 @@ def test_the_copy_script_moves_every_session_with_its_ttl(tmp_path: Path) -> Non
         secret = tmp_path / "redis-password"
         secret.write_text(password, encoding="utf-8")
         done = subprocess.run(
-            [bash, "-s", "--", "127.0.0.1", str(new.port)],
+            [bash, "-s", "--", "127.0.0.1", str(new.port), *([passwords["new"]] * other_store)],
             input=_script(),
             capture_output=True,
             text=True,

@@ -259,3 +259,42 @@ def test_warnings_of_the_url_are_printed_without_it(
         for m in messages
     ), messages
     assert not any("cache.example.com" in m or ":pw@" in m for m in messages)
+
+
+def test_a_refused_url_exits_2_naming_the_key_and_option_without_the_url(tmp_path: Path) -> None:
+    """As `plan.py` (and `pulumi preview`) says it: one line, nothing on stdout."""
+    raw = _stack(stores={"managed": {"url": "redis://h:6379/?abc=1"}})
+    path = write_stack(tmp_path / "Pulumi.stores.yaml", raw)
+    run = subprocess.run(
+        [sys.executable, "plan.py", "--stack-file", str(path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert (run.returncode, run.stdout) == (2, "")
+    errors = [line for line in run.stderr.splitlines() if not line.startswith("warning: ")]
+    assert errors == [
+        f"{path}: omnia-agents:stores.managed.url: the runtime of Omnia 0.9.0-beta.17 "
+        "(go-redis v9.21.0) refuses it and exits: redis: unexpected option: abc"
+    ]
+    assert "h:6379" not in run.stderr and "abc=1" not in run.stderr
+
+
+def test_the_in_cluster_store_s_network_policy_admits_only_its_namespaces(tmp_path: Path) -> None:
+    """The external and the in-cluster store, agents in three namespaces, rendered: the chart's
+    NetworkPolicy admits the label only the in-cluster store's namespaces carry."""
+    plan = rendered_plan(write_stack(tmp_path / "Pulumi.stores.yaml", _stack()), "stores")
+    ((rule,),) = [
+        obj["spec"]["ingress"]
+        for (kind, _), obj in objects(plan).items()
+        if kind == "NetworkPolicy"
+    ]
+    (selector,) = [
+        f["namespaceSelector"]["matchLabels"] for f in rule["from"] if "namespaceSelector" in f
+    ]
+    labels = {
+        r.inputs["metadata"]["name"]: r.inputs["metadata"]["labels"]
+        for r in plan.find(NAMESPACE_PATCH)
+    }
+    admitted = sorted(ns for ns, has in labels.items() if selector.items() <= has.items())
+    assert admitted == ["team-a", "team-c"]  # team-b's agents use the external store
