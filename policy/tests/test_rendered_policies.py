@@ -451,3 +451,16 @@ def test_a_policy_not_known_at_preview_gives_no_verdict() -> None:
     policy = plan.one(rules.NETWORK_POLICY, "redis:redis/redis")
     policy.inputs = {**policy.inputs, "spec": rpc.UNKNOWN}
     assert _found(plan)[NETWORK] == []
+
+
+def test_the_first_preview_is_judged_though_the_password_is_unknown() -> None:
+    """At a first preview the password, hence every credentials Secret, is unknown; the chart's
+    objects are known (the Chart renders only known values) and judged all the same."""
+    need_helm()
+    plan = run_plan(PROD, unknown_computed=True)
+    chart = plan.one(CHART, "redis")
+    values = copy.deepcopy(chart.inputs["values"])
+    values["networkPolicy"]["allowExternal"] = True
+    chart.inputs = {**chart.inputs, "values": values}
+    found = _found(add_children(plan, need_charts()))
+    assert found[AUTH] == [] and len(found[NETWORK]) == 1
