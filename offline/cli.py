@@ -199,8 +199,9 @@ MANDATORY_LINE = (
     "fails on them"
 )
 CHILDREN_NOTE = (
-    "plan: without --render the objects the Helm chart renders are not sent to the pack "
-    "(pulumi preview analyzes each of them)"
+    "plan: without --render the objects the Helm chart renders are not sent to the pack; "
+    "pulumi preview analyzes each of them, and the production Redis rules judge them "
+    "(add --render)"
 )
 
 

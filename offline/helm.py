@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pulumi.runtime import rpc
+
 from offline.harness import Plan, Registration, apply_order, render
 from offline.inputs import ROOT, display_path
 from upstream.helm_chart_v4 import Child, RenderError, chart_children
@@ -30,6 +32,7 @@ DEFAULT_CHARTS = Path("charts")  # where plan.py runs, as `helm pull --destinati
 RENDER_TIMEOUT_S = 120
 # chart.go `preregister`: this annotation makes the child RetainOnDelete.
 KEEP_POLICY = ("helm.sh/resource-policy", "keep")
+SECRET_FIELDS = ("data", "stringData")
 
 
 class HelmError(Exception):
@@ -142,6 +145,15 @@ def render_chart(chart: Registration, charts: Path) -> list[Child]:
         raise HelmError(f"plan: {display_path(source.path)}: {err}") from None
 
 
+def _secret_data(obj: dict[str, Any]) -> dict[str, Any]:
+    """A Secret's `data` and `stringData` as secrets, as the provider registers them
+    (pulumi-kubernetes @ 94977969d6 provider/pkg/provider/yaml/v2/yaml.go `register`: "Always
+    mark these fields as secret"): masked in the plan, secrets on the analyzer's wire."""
+    if obj.get("apiVersion") != "v1" or obj.get("kind") != "Secret":
+        return obj
+    return {k: rpc.wrap_rpc_secret(v) if k in SECRET_FIELDS else v for k, v in obj.items()}
+
+
 def add_children(plan: Plan, charts: Path) -> Plan:
     """Every Chart v4 in the plan rendered, its children registered under it (in place).
 
@@ -158,7 +170,7 @@ def add_children(plan: Plan, charts: Path) -> Plan:
                     name=child.name,
                     urn=child.urn,
                     parent=chart.urn,
-                    inputs=child.object,
+                    inputs=_secret_data(child.object),
                     dependencies=[],
                     protect=chart.protect,
                     retain_on_delete=annotations.get(KEEP_POLICY[0]) == KEEP_POLICY[1],

@@ -70,14 +70,48 @@ def _no_memory_sessions(args: ResourceValidationArgs, report: ReportViolation) -
         _report(report, rules.memory_problems(args.props, exceptions))
 
 
+def _redis_values(args: ResourceValidationArgs) -> bool:
+    """A Helm resource whose values reach the pack (rules.HELM_VALUES), of a Redis chart."""
+    return (
+        args.resource_type in rules.HELM_VALUES
+        and rules.is_redis_chart(args.props)
+        and _production(args)
+    )
+
+
 def _redis_chart(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    if args.resource_type in rules.HELM and rules.is_redis_chart(args.props) and _production(args):
+    if _redis_values(args):
         _report(report, rules.chart_problems(args.props))
 
 
 def _redis_metrics(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    if args.resource_type in rules.HELM and rules.is_redis_chart(args.props) and _production(args):
+    if _redis_values(args):
         _report(report, rules.metrics_advisories(args.props))
+    elif args.resource_type.startswith("kubernetes:") and _production(args):
+        _report(report, rules.rendered_metrics_advisories(args.props))
+
+
+def _redis_auth(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    # Every object the engine analyzes, whatever made it: a Chart's children among them.
+    if args.resource_type.startswith("kubernetes:") and _production(args):
+        _report(report, rules.rendered_redis_problems(args.props))
+
+
+def _redis_network(args: StackValidationArgs, report: ReportViolation) -> None:
+    if not args.resources:
+        return
+    patterns = args.get_config().get("productionStacks")
+    if not rules.is_production(rules.stack_of(args.resources[0].urn), patterns):
+        return
+    objects = [
+        rules.Resource(r.resource_type, r.props, urn=r.urn)
+        for r in args.resources
+        if r.resource_type.startswith("kubernetes:")
+    ]
+    # A first preview may not know an object yet: no verdict on what cannot be read.
+    with contextlib.suppress(UnknownValueError):
+        for urn, problem in rules.redis_network_problems(objects):
+            report(problem, urn)
 
 
 def _credentials(args: StackValidationArgs, report: ReportViolation) -> None:
@@ -127,8 +161,17 @@ def policies() -> list[ResourceValidationPolicy | StackValidationPolicy]:
         ),
         (
             "omnia-production-redis-chart",
-            "Production Redis (Bitnami chart): password from a Secret, a closed NetworkPolicy",
+            "Production Redis (Bitnami chart values of a Helm v3 Release or Chart): password "
+            "from a Secret, a closed NetworkPolicy",
             _redis_chart,
+            EnforcementLevel.MANDATORY,
+            _PRODUCTION,
+        ),
+        (
+            "omnia-production-redis-auth",
+            "Production Redis (the objects the Bitnami chart renders): a password from "
+            "auth.existingSecret, never in clear in a pod spec or config file",
+            _redis_auth,
             EnforcementLevel.MANDATORY,
             _PRODUCTION,
         ),
@@ -165,6 +208,16 @@ def policies() -> list[ResourceValidationPolicy | StackValidationPolicy]:
         )
         for name, text, check, level, schema in resource
     ]
+    found.append(
+        StackValidationPolicy(
+            name="omnia-production-redis-network",
+            description="Production Redis (the objects the Bitnami chart renders): a "
+            "NetworkPolicy isolates its pods, no ingress rule opens its ports to every source",
+            validate=_redis_network,
+            enforcement_level=EnforcementLevel.MANDATORY,
+            config_schema=_PRODUCTION,
+        )
+    )
     found.append(
         StackValidationPolicy(
             name="omnia-credentials-secret",

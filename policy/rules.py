@@ -3,7 +3,8 @@
 Pure functions over resource properties, as pulumi-policy hands them over (secrets unwrapped,
 unknowns raising when read). The knowledge they apply is the project's own: the session
 model (type, Go TTL, postgres refused, `settings`), the credentials Secret's key and the release
-table (`upstream`).
+table (`upstream`); and, for production Redis, what the Bitnami chart renders (its templates,
+cited below) and whom a NetworkPolicy admits (`upstream.network_policy`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pydantic import ValidationError
 from settings.fields import mask_credentials
 from settings.models import SessionConfig
 from upstream import agent_runtime, kubernetes
+from upstream import network_policy as netpol
 from upstream.agent_runtime import CREDENTIALS_SECRET, URL_KEY
 from upstream.kubernetes import DEFAULT_NAMESPACE
 from upstream.omnia_releases import SESSION_FIELDS as BLOCKS
@@ -41,7 +43,16 @@ def is_agent_runtime(resource_type: str) -> bool:
 
 
 SECRET = kubernetes.SECRET
-HELM = (kubernetes.HELM_CHART_V4, "kubernetes:helm.sh/v3:Chart", "kubernetes:helm.sh/v3:Release")
+NETWORK_POLICY = kubernetes.type_token("networking.k8s.io/v1", "NetworkPolicy")
+# The Helm resources whose values reach a pack. A Chart v4 never does: pulumi-kubernetes'
+# Construct registers it with no properties (provider/pkg/provider/helm/v4/chart.go
+# `Construct` -> the Go SDK's RegisterComponentResource, `nil /*props*/`; pulumi-kubernetes @
+# 94977969d6, pulumi/pulumi @ 1b5949891b sdk/go/pulumi/context.go). A v3 Release is a custom
+# resource, its values its inputs. A v3 Chart is a component of the SDK: the Node.js SDK sends
+# its ChartOpts (pulumi sdk/nodejs/resource.ts ComponentResource passes `args`), Python
+# (`__props__ = dict()`), Go (RegisterComponentResource) and .NET send none. What the engine
+# analyzes of every chart are the objects it renders: the `redis_*` rules below judge those.
+HELM_VALUES = ("kubernetes:helm.sh/v3:Chart", "kubernetes:helm.sh/v3:Release")
 PRODUCTION_STACKS = ("prod*",)
 # go-redis v9 ParseURL's schemes (../shared/omnia-releases.md: redis, rediss, unix).
 _REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
@@ -56,6 +67,7 @@ class Resource:
     type: str
     props: Mapping[str, Any]
     secret_outputs: Sequence[str] = ()
+    urn: str = ""
 
 
 def stack_of(urn: str) -> str:
@@ -163,6 +175,20 @@ def is_redis_chart(props: Mapping[str, Any]) -> bool:
     )
 
 
+def _chart_ports(values: Mapping[str, Any]) -> list[netpol.ContainerPort]:
+    """The Redis and Sentinel ports the chart's containers get (values.yaml: 6379, 26379)."""
+    found = []
+    for role, key, name, default in (
+        ("master", "redis", "redis", 6379),
+        ("sentinel", "sentinel", "redis-sentinel", 26379),
+    ):
+        section = values.get(role)
+        ports = section.get("containerPorts") if isinstance(section, Mapping) else None
+        number = ports.get(key, default) if isinstance(ports, Mapping) else default
+        found.append(netpol.ContainerPort(int(number), name))
+    return found
+
+
 def chart_problems(props: Mapping[str, Any]) -> list[str]:
     """Bitnami Redis values for production: no clear-text password, a closed NetworkPolicy."""
     values = props.get("values") or {}
@@ -186,14 +212,13 @@ def chart_problems(props: Mapping[str, Any]) -> list[str]:
             "values.global.redis.password is set in clear (it overrides auth.password): it "
             "lands in state and in the Helm release; use auth.existingSecret"
         )
+    ports = _chart_ports(values)
     for i, rule in enumerate(network.get("extraIngress") or []):
-        sources = rule.get("from") if isinstance(rule, Mapping) else None
-        if not sources or any(
-            isinstance(s, Mapping) and not any(s.get(k) for k in s) for s in sources
-        ):
+        reason = netpol.open_to_all(rule) if isinstance(rule, Mapping) else None
+        if reason and netpol.ports_admitted(rule, ports):
             problems.append(
-                f"values.networkPolicy.extraIngress[{i}] admits every pod (no `from`, or an "
-                "empty selector): Redis is open to the cluster"
+                f"values.networkPolicy.extraIngress[{i}] admits {reason}: Redis is open to "
+                "the cluster"
             )
     # The chart's defaults (22.0.5, 23.1.1): enabled true, allowExternal true (open to all).
     if network.get("enabled") is False:
@@ -298,20 +323,295 @@ def release_problems(spec: Mapping[str, Any], omnia_version: str) -> list[str]:
     ]
 
 
+_UNWATCHED = (
+    "nobody sees this Redis reach maxmemory, evict sessions, refuse writes or lose its "
+    "replicas; set omnia-agents:redis.metrics {enabled: true, serviceMonitor: true, "
+    "prometheusRule: true}"
+)
+
+
 def metrics_advisories(props: Mapping[str, Any]) -> list[str]:
     """A production Redis someone watches: the exporter on, and the program's alert rules
     (docs/monitoring.md). Advisory: a cluster without the Prometheus operator cannot."""
     values = props.get("values") or {}
     metrics = values.get("metrics") or {}
     if metrics.get("enabled") is not True:
-        return [
-            "values.metrics.enabled is not true: nobody sees this Redis reach maxmemory, evict "
-            "sessions, refuse writes or lose its replicas; set omnia-agents:redis.metrics "
-            "{enabled: true, serviceMonitor: true, prometheusRule: true}"
-        ]
+        return [f"values.metrics.enabled is not true: {_UNWATCHED}"]
     if (metrics.get("prometheusRule") or {}).get("enabled") is not True:
         return [
             "values.metrics.prometheusRule.enabled is not true: no alert fires when this Redis "
             "loses sessions; set omnia-agents:redis.metrics.prometheusRule: true"
         ]
     return []
+
+
+# ---- Bitnami Redis as its chart renders it (any source) ---------------------------------------
+# Read in bitnami/charts bitnami/redis at 22.0.5 (338d02f510) and 23.1.1 (e3296a8314), the
+# packaged charts of ../shared/bitnami-redis; the templates named below say the same in both.
+# Every object carries bitnami/common's `common.labels.standard` (_labels.tpl):
+# `helm.sh/chart: <Chart.Name>-<Chart.Version>`, `app.kubernetes.io/name: <Chart.Name, or
+# nameOverride>`, `app.kubernetes.io/managed-by: <Release.Service>` (Helm).
+CHART_LABEL = "helm.sh/chart"
+NAME_LABEL = "app.kubernetes.io/name"
+MANAGED_LABEL = ("app.kubernetes.io/managed-by", "Helm")
+CHART_NAME = "redis"
+_CHART_LABEL_VALUE = re.compile(rf"^{CHART_NAME}-[0-9]")
+# master/application.yaml, replicas/application.yaml, sentinel/statefulset.yaml: the Redis
+# server's container is `redis`, Sentinel's `sentinel`; their ports are the data's.
+REDIS_CONTAINERS = ("redis", "sentinel")
+# How those templates hand the password to a container (with auth.enabled): a file from the
+# password Secret or a secretKeyRef. Without auth they set ALLOW_EMPTY_PASSWORD "yes" instead.
+PASSWORD_ENV = ("REDIS_PASSWORD", "REDIS_PASSWORD_FILE")
+EMPTY_PASSWORD_ENV = "ALLOW_EMPTY_PASSWORD"
+# secret.yaml: the chart's own password Secret, its one key.
+CHART_PASSWORD_KEY = "redis-password"
+# redis.conf / sentinel.conf directives that take a password, and ACL `user` rules with a
+# clear `>password` (redis.io ACL docs; `#<sha256>` is the hashed form).
+_CONF_PASSWORD = re.compile(
+    r"^\s*(requirepass|masterauth|sentinel\s+auth-pass\s+\S+|sentinel\s+sentinel-pass)\s+\S",
+    re.IGNORECASE,
+)
+_ACL_CLEAR = re.compile(r"^\s*user\s+\S+\s.*(^|\s)>\S", re.IGNORECASE)
+
+
+def is_redis_object(obj: Mapping[str, Any]) -> bool:
+    """An object the Bitnami Redis chart rendered, by its labels: whatever the chart's source
+    (OCI, a repository, a local .tgz, a vendored copy) or the resource that rendered it (Chart
+    v4 or v3, a Release's manifest applied as YAML)."""
+    labels = (obj.get("metadata") or {}).get("labels") or {}
+    chart = labels.get(CHART_LABEL)
+    if isinstance(chart, str) and _CHART_LABEL_VALUE.match(chart):
+        return True
+    return labels.get(NAME_LABEL) == CHART_NAME and labels.get(MANAGED_LABEL[0]) == MANAGED_LABEL[1]
+
+
+def _where(obj: Mapping[str, Any]) -> str:
+    meta = obj.get("metadata") or {}
+    return f"{obj.get('kind')} {meta.get('namespace', DEFAULT_NAMESPACE)}/{meta.get('name')}"
+
+
+def _pod_spec(obj: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    template = (obj.get("spec") or {}).get("template")
+    spec = template.get("spec") if isinstance(template, Mapping) else None
+    return spec if isinstance(spec, Mapping) and "containers" in spec else None
+
+
+def _containers(spec: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    found = [*(spec.get("initContainers") or []), *(spec.get("containers") or [])]
+    return [c for c in found if isinstance(c, Mapping)]
+
+
+def password_secret_problems(obj: Mapping[str, Any]) -> list[str]:
+    """The chart's own password Secret: templates/secret.yaml renders it (key `redis-password`)
+    only with auth.enabled and no auth.existingSecret; its password is then auth.password or
+    global.redis.password from the values, in clear in the program, or one the chart makes up
+    (`redis.password` -> common.secrets.passwords.manage: randAlphaNum 10, again at every
+    render whose `lookup` cannot read the live Secret, as at a preview before it exists)."""
+    if obj.get("kind") != "Secret" or not is_redis_object(obj):
+        return []
+    keys = {*(obj.get("data") or {}), *(obj.get("stringData") or {})}
+    if CHART_PASSWORD_KEY not in keys:
+        return []
+    return [
+        f"{_where(obj)} is the chart's own password Secret (secret.yaml, key "
+        f"{CHART_PASSWORD_KEY}): its password comes from the values (auth.password or "
+        "global.redis.password, in clear in the program) or is made up by the chart at render; "
+        "give the chart auth.existingSecret, a Secret the stack makes from a generated password"
+    ]
+
+
+def _env(container: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
+    """A container's env by name: the kubelet keeps the last of duplicate names
+    (kubernetes pkg/kubelet/kubelet_pods.go `makeEnvironmentVariables` fills a map in order)."""
+    return {str(e.get("name")): e for e in container.get("env") or [] if isinstance(e, Mapping)}
+
+
+def _clear_password_env(name: str, entry: Mapping[str, Any]) -> bool:
+    if name == EMPTY_PASSWORD_ENV or not (name.endswith("PASSWORD") or name == "REDISCLI_AUTH"):
+        return False
+    value = entry.get("value")
+    return isinstance(value, str) and value != ""
+
+
+def redis_auth_problems(obj: Mapping[str, Any]) -> list[str]:
+    """A Redis workload's containers: the server and Sentinel without a password (auth.enabled
+    false: master/application.yaml, replicas/application.yaml and sentinel/statefulset.yaml
+    then render ALLOW_EMPTY_PASSWORD "yes" and neither REDIS_PASSWORD nor REDIS_PASSWORD_FILE,
+    and scripts-configmap.yaml no `--requirepass`), and a password written into any
+    container's env as a literal `value` (extraEnvVars): the pod spec is readable to whoever may
+    read the workload, and the state keeps it unencrypted."""
+    spec = _pod_spec(obj)
+    if spec is None or not is_redis_object(obj):
+        return []
+    problems = []
+    open_ = []
+    for container in _containers(spec):
+        env = _env(container)
+        if container.get("name") in REDIS_CONTAINERS and not any(n in env for n in PASSWORD_ENV):
+            empty = env.get(EMPTY_PASSWORD_ENV, {}).get("value")
+            shown = f" ({EMPTY_PASSWORD_ENV}={empty})" if empty is not None else ""
+            open_.append(f"{container.get('name')}{shown}")
+        # Every entry, not only the one the kubelet keeps: a literal is in the spec either way.
+        for entry in container.get("env") or []:
+            name = str(entry.get("name")) if isinstance(entry, Mapping) else ""
+            if name and _clear_password_env(name, entry):
+                problems.append(
+                    f"{_where(obj)}: container {container.get('name')} env {name} holds a "
+                    "password in clear (a literal `value`): whoever may read the workload reads "
+                    "it, and the state keeps it unencrypted; use valueFrom.secretKeyRef"
+                )
+    if open_:
+        problems.insert(
+            0,
+            f"{_where(obj)}: {', '.join(open_)} start without a password (no "
+            f"{' or '.join(PASSWORD_ENV)}: the chart's auth.enabled is false): anyone who "
+            "reaches Redis reads every session",
+        )
+    return problems
+
+
+def redis_config_problems(obj: Mapping[str, Any]) -> list[str]:
+    """Passwords in clear in the chart's rendered config files (configmap.yaml: redis.conf from
+    commonConfiguration, master/replica configuration, sentinel.conf with auth.acl users'
+    `sentinel sentinel-pass`): a ConfigMap is readable to whoever may read ConfigMaps in the
+    namespace, and the state keeps it unencrypted."""
+    if obj.get("kind") != "ConfigMap" or not is_redis_object(obj):
+        return []
+    problems = []
+    for key, text in sorted((obj.get("data") or {}).items()):
+        if not isinstance(text, str) or not key.endswith((".conf", ".acl")):
+            continue
+        for line in text.splitlines():
+            found = _CONF_PASSWORD.match(line)
+            if found or _ACL_CLEAR.match(line):
+                directive = " ".join(found.group(1).split()[:2]) if found else "user ... >"
+                problems.append(
+                    f"{_where(obj)} {key}: `{directive}` holds a password in clear: whoever may "
+                    "read ConfigMaps there reads it, and the state keeps it unencrypted"
+                )
+    return problems
+
+
+def rendered_redis_problems(obj: Mapping[str, Any]) -> list[str]:
+    """Every password rule above on one rendered object."""
+    return [
+        *password_secret_problems(obj),
+        *redis_auth_problems(obj),
+        *redis_config_problems(obj),
+    ]
+
+
+@dataclass(frozen=True)
+class _RedisPods:
+    where: str
+    urn: str
+    namespace: str
+    labels: Mapping[str, Any]
+    ports: list[netpol.ContainerPort]
+
+
+def _redis_pods(resources: Sequence[Resource]) -> list[_RedisPods]:
+    found = []
+    for r in resources:
+        spec = _pod_spec(r.props)
+        if spec is None or not is_redis_object(r.props):
+            continue
+        ports = [
+            port
+            for c in _containers(spec)
+            if c.get("name") in REDIS_CONTAINERS
+            for port in netpol.container_ports(c)
+        ]
+        if not ports:
+            continue
+        meta = r.props.get("metadata") or {}
+        template = (r.props.get("spec") or {}).get("template") or {}
+        found.append(
+            _RedisPods(
+                _where(r.props),
+                r.urn,
+                str(meta.get("namespace", DEFAULT_NAMESPACE)),
+                (template.get("metadata") or {}).get("labels") or {},
+                ports,
+            )
+        )
+    return found
+
+
+def redis_network_problems(resources: Sequence[Resource]) -> list[tuple[str, str]]:
+    """(urn, message): Redis pods no NetworkPolicy isolates, and ingress rules that open their
+    Redis or Sentinel port to every source. The chart's networkpolicy.yaml renders one policy
+    for its pods unless networkPolicy.enabled is false; its first ingress rule has no `from`
+    unless networkPolicy.allowExternal is false, and networkPolicy.extraIngress is appended
+    as given. Any other NetworkPolicy of the stack that selects the pods counts too (rules of
+    all the policies selecting a pod add up)."""
+    policies = [
+        r for r in resources if r.props.get("kind") == "NetworkPolicy" and r.props.get("spec")
+    ]
+    problems: list[tuple[str, str]] = []
+    opened: dict[tuple[str, int], tuple[Resource, int, str, list[str]]] = {}
+    for pods in _redis_pods(resources):
+        isolating = []
+        for policy in policies:
+            meta = policy.props.get("metadata") or {}
+            spec = policy.props["spec"]
+            if (
+                str(meta.get("namespace", DEFAULT_NAMESPACE)) == pods.namespace
+                and netpol.isolates_ingress(spec)
+                and netpol.selects(spec.get("podSelector"), pods.labels)
+            ):
+                isolating.append(policy)
+        if not isolating:
+            problems.append(
+                (
+                    pods.urn,
+                    f"{pods.where}: no NetworkPolicy of the stack selects its pods in "
+                    f"{pods.namespace}: every pod of the cluster reaches Redis (the chart "
+                    "renders one unless networkPolicy.enabled is false)",
+                )
+            )
+            continue
+        for policy in isolating:
+            for i, rule in enumerate(policy.props["spec"].get("ingress") or []):
+                if not isinstance(rule, Mapping):
+                    continue
+                reason = netpol.open_to_all(rule)
+                ports = netpol.ports_admitted(rule, pods.ports) if reason else []
+                if reason and ports:
+                    hits = opened.setdefault((policy.urn, i), (policy, i, reason, []))[3]
+                    numbers = ", ".join(map(str, ports))
+                    hits.append(f"{pods.where} port{'s' if len(ports) > 1 else ''} {numbers}")
+    for policy, index, reason, hits in opened.values():
+        hint = (
+            " (the chart: networkPolicy.allowExternal not false, or an open "
+            "networkPolicy.extraIngress)"
+            if is_redis_object(policy.props)
+            else ""
+        )
+        problems.append(
+            (
+                policy.urn,
+                f"{_where(policy.props)} spec.ingress[{index}] opens {'; '.join(hits)} to "
+                f"{reason}: Redis is open to the cluster, its password the only guard{hint}",
+            )
+        )
+    return problems
+
+
+# master/application.yaml, replicas/application.yaml, sentinel/statefulset.yaml: the exporter
+# sidecar, rendered with metrics.enabled only.
+EXPORTER_CONTAINER = "metrics"
+
+
+def rendered_metrics_advisories(obj: Mapping[str, Any]) -> list[str]:
+    """A Redis workload the chart renders without its exporter sidecar."""
+    spec = _pod_spec(obj)
+    if spec is None or not is_redis_object(obj):
+        return []
+    names = {c.get("name") for c in _containers(spec)}
+    if not names & set(REDIS_CONTAINERS) or EXPORTER_CONTAINER in names:
+        return []
+    return [
+        f"{_where(obj)}: no `{EXPORTER_CONTAINER}` exporter container (the chart's "
+        f"metrics.enabled is not true): {_UNWATCHED}"
+    ]

@@ -3,7 +3,9 @@
 pulumi-policy ships no test helpers: ResourceValidationArgs/StackValidationArgs are built by
 hand from what the mock harness records (the same runs `plan.py` prints), props with secrets
 unwrapped and unknowns behind pulumi-policy's own unknown-checking proxy, as the analyzer
-hands them over.
+hands them over. A remote component (the Chart v4) arrives with no props, as the engine sends
+it (offline/analyzer.py `engine_resources`): its values are judged on a Helm v3 Release here,
+its rendered objects in test_rendered_policies.py.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ POLICIES = {p.name: p for p in pack.policies()}
 AGENT_RUNTIME = "kubernetes:omnia.altairalabs.ai/v1alpha1:AgentRuntime"
 SECRET = "kubernetes:core/v1:Secret"
 CHART = "kubernetes:helm.sh/v4:Chart"
+RELEASE = "kubernetes:helm.sh/v3:Release"
 
 
 def _props(value: Any) -> Any:
@@ -82,7 +85,13 @@ def run_policies(
     found: dict[str, list[str]] = {name: [] for name in POLICIES}
     # What both kinds of arguments carry: type, props, urn, name, options.
     seen = [
-        (r.type, unknown_checking_proxy(_props(r.inputs)), r.urn, r.name, _options(r))
+        (
+            r.type,
+            unknown_checking_proxy({} if r.remote else _props(r.inputs)),
+            r.urn,
+            r.name,
+            _options(r),
+        )
         for r in _resources(plan)
     ]
     for name, policy in POLICIES.items():
@@ -228,9 +237,31 @@ def test_planted_credentials_secret_violations() -> None:
     ]
 
 
-def test_planted_chart_violations_in_production() -> None:
+def as_release(plan: harness.Plan) -> Registration:
+    """prod's chart as a Helm v3 Release with the same inputs: a custom resource, whose
+    values reach a pack (a Chart v4's never do)."""
+    chart = plan.one(CHART, "redis")
+    chart.type, chart.remote = RELEASE, False
+    return chart
+
+
+def test_a_chart_v4_s_values_never_reach_the_pack() -> None:
+    """The finding: planted in a Chart v4, the clear password and the open policy go unseen,
+    as under `pulumi preview`; the same values on a v3 Release are violations."""
     plan = run_plan(ROOT / "stacks" / "Pulumi.prod.yaml")
     chart = plan.one(CHART, "redis")
+    values = copy.deepcopy(chart.inputs["values"])
+    values["auth"]["password"] = "hunter2"
+    values["networkPolicy"]["allowExternal"] = True
+    chart.inputs = {**chart.inputs, "values": values}
+    assert run_policies(plan)["omnia-production-redis-chart"] == []
+    as_release(plan)
+    assert len(run_policies(plan)["omnia-production-redis-chart"]) == 2
+
+
+def test_planted_chart_violations_in_production() -> None:
+    plan = run_plan(ROOT / "stacks" / "Pulumi.prod.yaml")
+    chart = as_release(plan)
     values = copy.deepcopy(chart.inputs["values"])
     values["auth"]["password"] = "hunter2"
     values["networkPolicy"].pop("allowExternal")
@@ -376,7 +407,7 @@ def test_the_block_the_release_prunes_and_the_missing_url_env() -> None:
 )
 def test_redis_charts_from_any_source_are_recognised(chart) -> None:
     plan = run_plan(ROOT / "stacks" / "Pulumi.prod.yaml")
-    release = plan.one(CHART, "redis")
+    release = as_release(plan)
     values = copy.deepcopy(release.inputs["values"])
     values["auth"]["enabled"] = False
     release.inputs = {**release.inputs, "chart": chart, "values": values}
@@ -387,21 +418,27 @@ def test_redis_charts_from_any_source_are_recognised(chart) -> None:
 
 def test_global_password_and_open_extra_ingress_are_violations() -> None:
     plan = run_plan(ROOT / "stacks" / "Pulumi.prod.yaml")
-    release = plan.one(CHART, "redis")
+    release = as_release(plan)
     values = copy.deepcopy(release.inputs["values"])
     values["global"] = {"redis": {"password": "hunter2"}}
     values["networkPolicy"]["extraIngress"] = [
         {"ports": [{"port": 6379}]},
-        {"from": [{"podSelector": {}}]},
+        {"from": [{"namespaceSelector": {}}]},
+        {"from": [{"ipBlock": {"cidr": "::/0"}}], "ports": [{"port": 26379}]},
+        # Not open: pods of Redis' own namespace; another port than Redis' and Sentinel's.
+        {"from": [{"podSelector": {}}], "ports": [{"port": 6379}]},
+        {"ports": [{"port": 9121}]},
     ]
     release.inputs = {**release.inputs, "values": values}
     assert run_policies(plan)["omnia-production-redis-chart"] == [
         "values.global.redis.password is set in clear (it overrides auth.password): it lands in "
         "state and in the Helm release; use auth.existingSecret",
-        "values.networkPolicy.extraIngress[0] admits every pod (no `from`, or an empty "
-        "selector): Redis is open to the cluster",
-        "values.networkPolicy.extraIngress[1] admits every pod (no `from`, or an empty "
-        "selector): Redis is open to the cluster",
+        "values.networkPolicy.extraIngress[0] admits every source (no `from`): Redis is open "
+        "to the cluster",
+        "values.networkPolicy.extraIngress[1] admits every pod of every namespace (an empty "
+        "namespaceSelector): Redis is open to the cluster",
+        "values.networkPolicy.extraIngress[2] admits every address (ipBlock ::/0): Redis is "
+        "open to the cluster",
     ]
 
 

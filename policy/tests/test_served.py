@@ -36,8 +36,10 @@ def test_the_pack_lists_its_policies(analyzer) -> None:
     assert info.name == "omnia-agents"
     assert sorted(p.name for p in info.policies) == [
         "omnia-credentials-secret",
+        "omnia-production-redis-auth",
         "omnia-production-redis-chart",
         "omnia-production-redis-metrics",
+        "omnia-production-redis-network",
         "omnia-production-sessions",
         "omnia-release-block",
         "omnia-release-ttl",

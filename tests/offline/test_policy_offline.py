@@ -179,6 +179,158 @@ def test_the_config_sets_the_enforcement_level(tmp_path) -> None:
     assert (done.returncode, done.stdout) == (0, PASSED), done.stderr
 
 
+# ---- the chart's rendered objects (--render): what the production Redis rules judge ---------
+
+NODE = "kubernetes:apps/v1:StatefulSet: redis:redis/redis-node"
+NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
+UNWATCHED = (
+    "nobody sees this Redis reach maxmemory, evict sessions, refuse writes or lose its "
+    "replicas; set omnia-agents:redis.metrics {enabled: true, serviceMonitor: true, "
+    "prometheusRule: true}"
+)
+METRICS_ADVISORY = [
+    f"        - [advisory]  omnia-production-redis-metrics  ({NODE})",
+    "          Production Redis is watched: its exporter on, and the program's alert rules",
+    "          StatefulSet redis/redis-node: no `metrics` exporter container (the chart's "
+    f"metrics.enabled is not true): {UNWATCHED}",
+]
+AUTH_TEXT = (
+    "          Production Redis (the objects the Bitnami chart renders): a password from "
+    "auth.existingSecret, never in clear in a pod spec or config file"
+)
+NETWORK_TEXT = (
+    "          Production Redis (the objects the Bitnami chart renders): a NetworkPolicy "
+    "isolates its pods, no ingress rule opens its ports to every source"
+)
+
+
+def _rendered(*args: str) -> subprocess.CompletedProcess[str]:
+    need_helm()
+    return plan_py(*args, "--policy", "--render", "--charts", str(need_charts()))
+
+
+def test_dev_and_prod_pass_with_the_render() -> None:
+    """The chart's 13 objects judged: prod passes every mandatory rule; only the metrics
+    advisory remains (prod runs where no Prometheus operator is)."""
+    done = _rendered("prod")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [
+        "Policies:",
+        PACK_LINE.format(mark="⚠️"),
+        *METRICS_ADVISORY,
+        "",
+    ]
+    assert "without --render" not in done.stderr
+    done = _rendered("dev")
+    assert (done.returncode, done.stdout) == (0, PASSED), done.stderr
+
+
+def test_without_the_render_the_note_says_what_is_not_judged() -> None:
+    done = plan_py("prod", "--policy")
+    assert cli.CHILDREN_NOTE in done.stderr.splitlines()
+
+
+def test_a_clear_password_in_the_pods_env_from_a_chart_of_any_name(tmp_path) -> None:
+    """What the program lets through (replica.extraEnvVars), with the chart from a vendored
+    .tgz whose name says nothing of Redis: the StatefulSet the chart renders is refused, by
+    its labels."""
+    vendored = tmp_path / "vendor" / "sessions-store-23.1.1.tgz"
+    vendored.parent.mkdir()
+    shutil.copyfile(need_charts() / "23.1.1" / "redis-23.1.1.tgz", vendored)
+
+    def change(config: dict[str, Any]) -> None:
+        redis = config["omnia-agents:redis"]
+        redis["chart"] = str(vendored)
+        redis["values"] = {
+            "replica": {"extraEnvVars": [{"name": "REDIS_PASSWORD", "value": "hunter2"}]}
+        }
+
+    done = _rendered("--stack-file", str(_prod(change, tmp_path / "stack")))
+    assert done.returncode == 1, done.stderr
+    assert done.stdout.splitlines()[:5] == [
+        "Policies:",
+        PACK_LINE.format(mark="❌"),
+        f"        - [mandatory]  omnia-production-redis-auth  ({NODE})",
+        AUTH_TEXT,
+        "          StatefulSet redis/redis-node: container redis env REDIS_PASSWORD holds a "
+        "password in clear (a literal `value`): whoever may read the workload reads it, and the "
+        "state keeps it unencrypted; use valueFrom.secretKeyRef",
+    ]
+    assert "hunter2" not in done.stdout + done.stderr
+    assert done.stderr.splitlines()[-1] == cli.MANDATORY_LINE
+
+
+def test_a_network_policy_opening_redis_is_placed_on_itself(tmp_path) -> None:
+    """extraDeploy (which the program lets through) adds a policy admitting every source to
+    every pod of the Redis namespace: the stack policy names that NetworkPolicy."""
+    opened = {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": {"name": "open"},
+        "spec": {"podSelector": {}, "ingress": [{}]},
+    }
+
+    def change(config: dict[str, Any]) -> None:
+        config["omnia-agents:redis"]["values"] = {"extraDeploy": [opened]}
+
+    done = _rendered("--stack-file", str(_prod(change, tmp_path)))
+    assert done.returncode == 1, done.stderr
+    assert done.stdout.splitlines()[:5] == [
+        "Policies:",
+        PACK_LINE.format(mark="❌"),
+        "        - [mandatory]  omnia-production-redis-network  "
+        f"({NETWORK_POLICY}: redis:redis/open)",
+        NETWORK_TEXT,
+        "          NetworkPolicy redis/open spec.ingress[0] opens StatefulSet redis/redis-node "
+        "ports 6379, 26379 to every source (no `from`): Redis is open to the cluster, its "
+        "password the only guard",
+    ]
+
+
+def test_planted_renders_through_the_pack(tmp_path) -> None:
+    """What the program refuses at config time (auth, networkPolicy and commonConfiguration are
+    its own), planted in prod's Chart values and rendered: the pack, as its own process, names
+    each object; the missing NetworkPolicy is placed on the StatefulSet it leaves open."""
+    from offline.helm import add_children
+
+    need_helm()
+    plan = run_plan(PROD)
+    chart = plan.one("kubernetes:helm.sh/v4:Chart", "redis")
+    values = json.loads(json.dumps(chart.inputs["values"]))
+    values["auth"] = {"enabled": True}  # no existingSecret: the chart makes its own
+    values["networkPolicy"] = {"enabled": False}
+    values["commonConfiguration"] += "requirepass hunter2\n"
+    chart.inputs = {**chart.inputs, "values": values}
+    add_children(plan, need_charts())
+    pack = analyzer.read_pack()
+    config = analyzer.load_config(analyzer.DEFAULT_CONFIG)
+    report = analyzer.evaluate(plan, "omnia-agents", pack, config, analyzer.DEFAULT_CONFIG)
+    found = sorted(
+        (v.policy, analyzer.urn_name(v.urn), v.message.splitlines()[-1].split(":")[0])
+        for v in report.violations
+        if v.level == "mandatory"
+    )
+    assert found == [
+        (
+            "omnia-production-redis-auth",
+            "redis:redis/redis",
+            "Secret redis/redis is the chart's own password Secret (secret.yaml, key "
+            "redis-password)",
+        ),
+        (
+            "omnia-production-redis-auth",
+            "redis:redis/redis-configuration",
+            "ConfigMap redis/redis-configuration redis.conf",
+        ),
+        (
+            "omnia-production-redis-network",
+            "redis:redis/redis-node",
+            "StatefulSet redis/redis-node",
+        ),
+    ]
+    assert "hunter2" not in analyzer.render_policies(report)
+
+
 # ---- bad input and a pack that cannot run: exit 2, one line each, nothing on stdout ---------
 
 

@@ -316,3 +316,27 @@ def test_prod_renders_the_thirteen_objects_of_the_issue(capsys) -> None:
         assert child["name"] == f"redis:{ns}/{name}"  # <chart resource name>:<namespace>/<name>
         assert child["urn"] == f"{chart['urn'].rsplit('::', 1)[0]}${child['type']}::{child['name']}"
     assert stack_file_for("prod").exists()
+
+
+def test_a_secret_the_chart_renders_is_printed_masked(tmp_path, capsys) -> None:
+    """serviceBindings (which the program lets through) renders `redis-svcbind` with a
+    password and a redis:// URI in `data`; pulumi-kubernetes registers a Secret's data as a
+    secret (yaml/v2 yaml.go), so the plan masks it unless --show-secrets."""
+    import base64
+    import json
+
+    from offline import cli
+    from tests.support.render import need_charts
+    from tests.support.shared import need_helm
+
+    need_helm()
+    raw = with_redis(PROD, values={"serviceBindings": {"enabled": True}})
+    path = str(write_stack(tmp_path / "Pulumi.prod.yaml", raw))
+    args = ["--stack-file", path, "--render", "--charts", str(need_charts()), "--format", "json"]
+    assert cli.main(args) == 0
+    masked = next(i for i in json.loads(capsys.readouterr().out) if i["name"].endswith("svcbind"))
+    assert masked["inputs"]["data"] == "[secret]"
+    assert cli.main([*args, "--show-secrets"]) == 0
+    shown = next(i for i in json.loads(capsys.readouterr().out) if i["name"].endswith("svcbind"))
+    uri = base64.b64decode(shown["inputs"]["data"]["uri"]).decode()
+    assert uri.startswith("redis://:") and uri.endswith("@redis:6379")
