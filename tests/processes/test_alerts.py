@@ -219,12 +219,12 @@ REFUSALS: dict[str, tuple[type[redis.ResponseError], str]] = {
 }
 
 
-def refused(client: redis.Redis, error: str, count: int = 3) -> None:
-    """Writes that the master must refuse with `error`."""
+def refused(client: redis.Redis, error: str, count: int = 3, value: bytes = b"{}") -> None:
+    """Writes of `value` that the master must refuse with `error`."""
     kind, message = REFUSALS[error]
     for i in range(count):
         with pytest.raises(kind, match=message):
-            client.set(f"promptkit:conversation:refused{i}:meta", "{}", ex=600)
+            client.set(f"promptkit:conversation:refused{i}:meta", value, ex=600)
 
 
 def run(
@@ -318,15 +318,21 @@ def test_writes_refused_once_nothing_is_evictable(tmp_path: Path, monitored) -> 
     client = running.master.client(5.0)
 
     def out_of_memory(c: redis.Redis) -> bool:
-        try:
-            c.set("promptkit:conversations:probe", "x")
-        except redis.OutOfMemoryError:
-            return True
+        # A write's own argument counts against maxmemory while Redis judges it: a pipelined
+        # batch is refused while its query buffer is full, and once that is freed a tiny probe
+        # fits, batch after batch, on a loaded machine. A full-size write alone, refused, says
+        # the data leaves no room for one message: every later one is refused (`refused`
+        # below), as nothing is evicted or expires.
+        for i in range(16):
+            try:
+                c.set(f"promptkit:conversation:probe{i}:messages", secrets.token_bytes(VALUE))
+            except redis.OutOfMemoryError:
+                return True
         return False
 
     fill(running, ttl=False, done=out_of_memory)
     assert evicted(client) == 0
-    refused(client, "OOM")
+    refused(client, "OOM", value=secrets.token_bytes(VALUE))
     # One burst, scraped once: the error's series is new, which `increase` alone cannot see.
     after = running.snapshot()
     master, replica = pod(running, running.nodes[0]), pod(running, running.replica(0))
