@@ -476,3 +476,10 @@ def test_the_layout_tree_names_what_is_there() -> None:
     top -= {".ci/", ".gitignore", "Makefile", "pyproject.toml", "requirements.txt",
             "requirements-dev.txt", "README.md"}  # fmt: skip
     assert top <= set(named)
+    modules = {
+        str(m.relative_to(ROOT))
+        for package in ("settings", "upstream", "components", "offline")
+        for m in (ROOT / package).glob("*.py")
+        if m.name != "__init__.py"
+    }
+    assert sorted(modules - set(named)) == []
