@@ -348,26 +348,30 @@ def test_writes_refused_once_nothing_is_evictable(tmp_path: Path, monitored) -> 
     )
 
 
-def test_a_replica_lost(tmp_path: Path, monitored) -> None:
-    running = monitored(PAIR)
+def one_replica_lost(tmp_path: Path, running: Monitored, left: int) -> None:
+    """Kill one replica: it is down, and the master misses it, whatever the others do."""
     healthy = running.snapshot()
     running.replica(0).server.kill()
-    wait_for("the master sees it gone", lambda: _replicas(running.master) == 0, 10)
+    wait_for("the master sees it gone", lambda: _replicas(running.master) == left, 10)
     after = running.snapshot()
-    replica = pod(running, running.replica(0))
+    lost = pod(running, running.replica(0))
     run(
         tmp_path,
         running,
         healthy,
         [after],
         {
-            at(90): {"RedisDown": [replica]},
+            at(90): {"RedisDown": [lost]},
             at(360): {
-                "RedisDown": [replica],
+                "RedisDown": [lost],
                 "RedisReplicasMissing": [pod(running, running.nodes[0])],
             },
         },
     )
+
+
+def test_a_replica_lost(tmp_path: Path, monitored) -> None:
+    one_replica_lost(tmp_path, monitored(PAIR), left=0)
 
 
 def test_the_master_lost(tmp_path: Path, monitored) -> None:
@@ -525,25 +529,8 @@ def test_no_exporter_scraped_at_all(tmp_path: Path, monitored) -> None:
 
 def test_the_write_guard_holds_with_one_replica_left(tmp_path: Path, monitored) -> None:
     running = monitored(GUARDED)
-    healthy = running.snapshot()
-    running.replica(0).server.kill()
-    wait_for("the master sees it gone", lambda: _replicas(running.master) == 1, 10)
+    one_replica_lost(tmp_path, running, left=1)
     assert running.master.client().set("promptkit:conversation:ok:meta", "{}") is True
-    after = running.snapshot()
-    lost = pod(running, running.replica(0))
-    run(
-        tmp_path,
-        running,
-        healthy,
-        [after],
-        {
-            at(90): {"RedisDown": [lost]},
-            at(360): {
-                "RedisDown": [lost],
-                "RedisReplicasMissing": [pod(running, running.nodes[0])],
-            },
-        },
-    )
 
 
 def test_the_write_guard_refuses_when_no_replica_keeps_up(tmp_path: Path, monitored) -> None:
