@@ -88,7 +88,8 @@ def test_providers_parents_and_dependencies_come_first(capsys) -> None:
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_every_urn_is_the_one_existing_stacks_have(stack, capsys) -> None:
     """A renamed resource or type token is a delete and a create in a live stack: the URNs are
-    pinned as the program registered them before the layout moved (tests/offline/urns)."""
+    pinned (tests/offline/urns), in the engine's form, for the resources the program registered
+    before the layout moved, plus the data guard issue 15 added."""
     assert cli.main([stack, "--format", "json"]) == 0
     urns = sorted(i["urn"] for i in json.loads(capsys.readouterr().out))
     pinned = (Path(__file__).parent / "urns" / f"{stack}.txt").read_text(encoding="utf-8")
