@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Any
 
 import pulumi
 
-from settings.errors import key_path
 from upstream.agent_runtime import credentials_digest
 from upstream.store_url import judge_store_url
 from upstream.stores import credentials_secret
@@ -18,13 +17,16 @@ from upstream.stores import credentials_secret
 if TYPE_CHECKING:
     from settings.models import StackConfig
 
-# The engine keeps a component's args in the stack's state (pulumi/pulumi-kubernetes#3894:
-# "we are now storing inputs to component resources in state", after pulumi/pulumi#20357),
-# encrypted only where they are secrets.
+# Where a URL given in clear stays in clear: the consuming program's source, or the state of the
+# resource whose output it is. Not this component's state: the engine keeps only a remote
+# component's URN and outputs (pulumi/pulumi pkg/resource/deploy/source_eval.go RegisterResource,
+# `remote`: `State{URN, Outputs}`), SessionAgents registers no props, and its Secret and
+# `storeUrls` hold the URL as a secret.
 NOT_SECRET = (
-    "is not a secret: the engine keeps the component's args in the stack's state, so the URL "
-    "and its password would sit there in clear; pass it as a secret (pulumi.secret(...), or an "
-    "output that is one, as a generated password makes it)"
+    "is not a secret: its password is in clear wherever your program holds it (its source, or "
+    "the state of the resource whose output it is); the component keeps it secret from here "
+    "on, but pass it as one (pulumi.secret(...), or an output that is one, as a generated "
+    "password makes it)"
 )
 
 
@@ -54,7 +56,7 @@ def later_urls(
     it stops. Unknown at preview (the cache not created yet), nothing is judged there; `up`
     judges it as soon as the cache gives it. Never printed: the problems and warnings of
     `judge_store_url` do not quote the URL, and the Secret gets it as a secret."""
-    from settings.package_args import later_refusal
+    from settings.package_args import arg_path, later_refusal
 
     urls: dict[str, pulumi.Output[str]] = {}
     gates: list[pulumi.Output[Any]] = []
@@ -72,12 +74,12 @@ def later_urls(
             if verdict.problems:
                 raise later_refusal("SessionAgents", path, list(verdict.problems))
             for warning in verdict.warnings if used else ():
-                pulumi.log.warn(f"{key_path(path)}: {warning}", resource=parent)
+                pulumi.log.warn(f"{arg_path(path)}: {warning}", resource=parent)
             return value
 
         def clear(secret: bool, path: tuple[str, str, str] = path) -> bool:
             if not secret:
-                pulumi.log.warn(f"{key_path(path)} {NOT_SECRET}", resource=parent)
+                pulumi.log.warn(f"{arg_path(path)} {NOT_SECRET}", resource=parent)
             return True
 
         urls[name] = store.url.apply(judged)

@@ -14,10 +14,10 @@ from pulumi.provider.experimental.component import ComponentProvider
 
 from components.cluster import Cluster
 from components.deployment import deploy
-from settings.errors import key_path
 from settings.package_args import (
     RedisSessionStoreArgs,
     SessionAgentsArgs,
+    arg_path,
     judge_raw_args,
     redis_store_config,
     session_agents_config,
@@ -60,7 +60,7 @@ class SessionAgents(pulumi.ComponentResource):
             if isinstance(given.url, str):  # an Output says whether it is secret once resolved
                 from components.external_store import NOT_SECRET
 
-                where = key_path(("stores", store_name, "url"))
+                where = arg_path(("stores", store_name, "url"))
                 pulumi.log.warn(f"{where} {NOT_SECRET}", resource=self)
         deployment = deploy(config, parent=self)
         store = deployment.store

@@ -14,7 +14,7 @@ from typing import Any, NotRequired, TypedDict, get_args, get_origin
 
 import pulumi
 from pulumi import Output
-from pulumi.errors import InputPropertiesError, InputPropertyErrorDetails
+from pulumi.errors import InputPropertiesError
 from pulumi.output import Unknown
 from pulumi.provider.experimental.util import camel_case
 
@@ -218,14 +218,34 @@ def _unwrap(hint: Any) -> Any:
     return get_args(hint)[0] if get_origin(hint) is NotRequired else hint
 
 
-def _refuse(component: str, error: ConfigError) -> InputPropertiesError:
+def arg_path(loc: tuple[int | str, ...]) -> str:
+    """A key path as the package's args spell it (`stores.managed.url`), never a stack file's."""
+    return key_path(loc).removeprefix(f"{PROJECT}:")
+
+
+class InvalidArgsError(InputPropertiesError):
+    """Invalid args, one `path: reason` line each, and no property errors for the engine.
+
+    The engine looks each property error's path up in the consumer's args and prints the value
+    it finds, a secret's in clear (pulumi/pulumi pkg/resource/deploy/source_eval.go
+    `errorToMessage`: "property %v with value '%v' has a problem", the value printed by
+    PropertyValue.String, which prints a secret's element; an empty path prints every arg). A
+    refused arg may hold a Redis password (a store's URL, redis.values), so the paths go in the
+    message alone; the provider server still reports invalid properties, without a traceback
+    (sdk/python/lib/pulumi/provider/server.py `Construct`).
+    """
+
+    def __init__(self, component: str, problems: list[tuple[str, str]]) -> None:
+        lines = [f"{path or '(args)'}: {reason}" for path, reason in problems]
+        super().__init__(f"{component}: invalid args:\n" + "\n".join(lines), None)
+        self.problems = problems
+
+
+def _refuse(component: str, error: ConfigError) -> InvalidArgsError:
     """Problems as the component's arg paths: `omnia-agents:agents[0].name` -> `agents[0].name`."""
-    details: list[InputPropertyErrorDetails] = [
-        {"property_path": p.key.removeprefix(f"{PROJECT}:"), "reason": p.message}
-        for p in error.problems
-    ]
-    lines = [f"{d['property_path'] or '(args)'}: {d['reason']}" for d in details]
-    return InputPropertiesError(f"{component}: invalid args:\n" + "\n".join(lines), details)
+    return InvalidArgsError(
+        component, [(p.key.removeprefix(f"{PROJECT}:"), p.message) for p in error.problems]
+    )
 
 
 def _later_url(path: tuple[int | str, ...], raw: Mapping[str, Any]) -> bool:
@@ -309,22 +329,17 @@ def redis_store_config(args: Mapping[str, Any]) -> tuple[RedisConfig, str | None
         raise _refuse("RedisSessionStore", ConfigError(err.source, bare)) from None
 
 
-def _unknown_args(value: Any, hint: Any, path: str) -> list[InputPropertyErrorDetails]:
+def _unknown_args(value: Any, hint: Any, path: str) -> list[tuple[str, str]]:
     """Keys no arg type has, at any depth of the typed args: the SDK drops them silently
     (component.py `map_input_properties` reads only the schema's properties)."""
     fields = _typed_fields(hint)
-    found: list[InputPropertyErrorDetails] = []
+    found: list[tuple[str, str]] = []
     if fields is not None and isinstance(value, Mapping):
         known = {camel_case(k): v for k, v in fields.items()}
         for key, item in value.items():
             where = f"{path}.{key}" if path else str(key)
             if key not in known:
-                found.append(
-                    {
-                        "property_path": where,
-                        "reason": f"unknown arg (known: {', '.join(known)})",
-                    }
-                )
+                found.append((where, f"unknown arg (known: {', '.join(known)})"))
             else:
                 found += _unknown_args(item, known[key], where)
     elif isinstance(value, list) and get_origin(hint) is list:
@@ -343,12 +358,9 @@ def judge_raw_args(component: str, inputs: Mapping[str, Any]) -> None:
     found = _unknown_args(dict(inputs), hint, "")
     context = inputs.get("kubeContext")
     if context is not None and not isinstance(context, str | Output | Unknown):
-        found.append(
-            {"property_path": "kubeContext", "reason": f"must be a string (got {context!r})"}
-        )
+        found.append(("kubeContext", f"must be a string (got {context!r})"))
     if found:
-        lines = [f"{d['property_path']}: {d['reason']}" for d in found]
-        raise InputPropertiesError(f"{component}: invalid args:\n" + "\n".join(lines), found)
+        raise InvalidArgsError(component, found)
     try:
         if component == "SessionAgents":
             session_agents_config(inputs)
@@ -357,5 +369,4 @@ def judge_raw_args(component: str, inputs: Mapping[str, Any]) -> None:
     except InputPropertiesError:
         raise
     except Exception as err:
-        detail: InputPropertyErrorDetails = {"property_path": "", "reason": f"invalid args ({err})"}
-        raise InputPropertiesError(f"{component}: invalid args: {err}", [detail]) from None
+        raise InvalidArgsError(component, [("", f"invalid args ({err})")]) from None

@@ -26,6 +26,7 @@ from offline.inputs import ROOT, stack_file_for
 from offline.program import run_plan
 from settings import errors, models
 from tests.support import package_schema
+from tests.support.engine import as_sent, printed_by_pulumi_up, refused_args
 from tests.support.package_schema import PAIRS, provider
 from tests.support.plugins import served
 from tests.support.stacks import stack_config
@@ -154,22 +155,9 @@ def test_the_hosted_package_serves_the_same_schema(served_package, schema) -> No
 # ---- construct: the same children as the program ------------------------------------------
 
 
-def _as_sent(value: Any) -> Any:
-    """The engine's wire format: every number a double."""
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int):
-        return float(value)
-    if isinstance(value, dict):
-        return {k: _as_sent(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_as_sent(v) for v in value]
-    return value
-
-
 def _construct(token: str, name: str, inputs: dict[str, Any], stack: str) -> harness.Plan:
     def program() -> None:
-        provider().construct(name, TOKEN.format(token), _as_sent(inputs), None)
+        provider().construct(name, TOKEN.format(token), as_sent(inputs), None)
 
     return run_program(program, {}, project="omnia-agents", stack=stack)
 
@@ -201,7 +189,7 @@ def test_session_agents_registers_what_the_program_registers(stack) -> None:
 def test_session_agents_outputs_are_the_program_s_stack_outputs(prod_plan) -> None:
     def program() -> None:
         result = provider().construct(
-            "agents", TOKEN.format("SessionAgents"), _as_sent(stack_config("prod")), None
+            "agents", TOKEN.format("SessionAgents"), as_sent(stack_config("prod")), None
         )
         for key, value in result.state.items():  # what the engine gets back, per property
             pulumi.export(key, value)
@@ -261,8 +249,7 @@ def test_a_fractional_integer_is_refused_with_its_path() -> None:
     raw["redis"]["replicas"] = 2.5
     with pytest.raises(InputPropertiesError) as caught:  # not wrapped: the SDK reports it
         _construct("SessionAgents", "agents", raw, "prod")
-    error = caught.value
-    assert [(e["property_path"], e["reason"]) for e in error.errors or []] == [
+    assert refused_args(caught.value) == [
         (
             "redis.replicas",
             "Input should be a valid integer (got 2.5)",
@@ -319,13 +306,11 @@ def test_bad_args_are_refused_with_their_path_before_anything_is_registered(
     plan = harness.Plan(stack="prod")
 
     def program() -> None:
-        provider().construct("x", TOKEN.format(token), _as_sent(inputs), None)
+        provider().construct("x", TOKEN.format(token), as_sent(inputs), None)
 
     with pytest.raises(InputPropertiesError) as caught:
         run_program(program, {}, project="omnia-agents", stack="prod", into=plan)
-    error = caught.value
-    found = [(e["property_path"], e["reason"]) for e in error.errors or []]
-    assert found == [(path, reason)]
+    assert refused_args(caught.value) == [(path, reason)]
     assert plan.resources == []  # nothing half-built
 
 
@@ -334,19 +319,62 @@ def test_a_missing_required_arg_is_refused_with_its_path_before_construct() -> N
     del raw["session"]
     with pytest.raises(InputPropertiesError) as caught:
         _construct("SessionAgents", "agents", raw, "prod")
-    assert caught.value.errors == [{"property_path": "session", "reason": "is required"}]
+    assert refused_args(caught.value) == [("session", "is required")]
+
+
+SECRET_VALUE = "s3cret-Tok3n"
+
+
+@pytest.mark.parametrize(
+    ("token", "change", "path"),
+    [
+        (
+            "RedisSessionStore",
+            lambda raw: raw.__setitem__("values", {"auth": {"password": SECRET_VALUE}}),
+            "values.auth",
+        ),
+        ("RedisSessionStore", lambda raw: raw.__setitem__("password", SECRET_VALUE), "password"),
+        (
+            "RedisSessionStore",  # refused as a whole: an empty path would print every arg
+            lambda raw: (
+                raw.update(
+                    sentinel=True,
+                    architecture="standalone",
+                    values={"commonAnnotations": {"token": SECRET_VALUE}},
+                )
+                or raw.pop("replicas")
+            ),
+            "(args)",
+        ),
+        (
+            "SessionAgents",
+            lambda raw: raw["redis"].__setitem__("values", {"auth": {"password": SECRET_VALUE}}),
+            "redis.values.auth",
+        ),
+    ],
+)
+def test_what_pulumi_up_prints_of_a_refusal_holds_no_value(token, change, path) -> None:
+    """The engine would print the arg at each property error's path, secrets in clear."""
+    raw = stack_config("prod")
+    inputs = raw if token == "SessionAgents" else raw["redis"]
+    change(inputs)
+    with pytest.raises(InputPropertiesError) as caught:
+        _construct(token, "x", inputs, "prod")
+    printed = printed_by_pulumi_up(caught.value, inputs)
+    assert f"\n{path}: " in printed
+    assert SECRET_VALUE not in printed
 
 
 def _refused(token: str, inputs: dict[str, Any]) -> list[tuple[str, str]]:
     plan = harness.Plan(stack="prod")
 
     def program() -> None:
-        provider().construct("x", TOKEN.format(token), _as_sent(inputs), None)
+        provider().construct("x", TOKEN.format(token), as_sent(inputs), None)
 
     with pytest.raises(InputPropertiesError) as caught:
         run_program(program, {}, project="omnia-agents", stack="prod", into=plan)
     assert plan.resources == []
-    return [(e["property_path"], e["reason"]) for e in caught.value.errors or []]
+    return refused_args(caught.value)
 
 
 _KNOWN = "session, agents, omniaVersion, redis, stores, agentNamespaces, kubeContext"

@@ -24,7 +24,13 @@ from pulumi.runtime.proto import provider_pb2
 from offline import harness
 from offline.harness import run_program
 from offline.program import run_plan
-from tests.support.engine import engine_inputs, output_value, wire
+from tests.support.engine import (
+    engine_inputs,
+    output_value,
+    printed_by_pulumi_up,
+    refused_args,
+    wire,
+)
 from tests.support.package_schema import provider
 from tests.support.render import write_stack
 from tests.support.stacks import stack_config
@@ -195,8 +201,7 @@ def _refused(args: Callable[[], dict[str, Any]]) -> tuple[list[tuple[str, str]],
     plan = harness.Plan(stack="prod")
     with pytest.raises(InputPropertiesError) as caught:
         construct(args, into=plan)
-    found = [(e["property_path"], e["reason"]) for e in caught.value.errors or []]
-    return found, str(caught.value), plan
+    return refused_args(caught.value), str(caught.value), plan
 
 
 def test_an_output_url_the_runtime_refuses_fails_naming_the_arg_masked() -> None:
@@ -215,6 +220,20 @@ def test_an_output_url_the_runtime_refuses_fails_naming_the_arg_masked() -> None
     assert text.startswith("SessionAgents: invalid args:\nstores.managed.url: ")
     assert cache_password() not in text and "@h:6379" not in text
     assert kubernetes_objects(plan) == []  # no Redis, Secret, label or agent
+
+
+@pytest.mark.parametrize("secret", [True, False])
+def test_what_pulumi_up_prints_of_a_refused_plain_url_holds_no_password(secret: bool) -> None:
+    """A URL given as a value, not an Output: the engine holds it in the component's inputs and
+    would print it, a secret's in clear, at a property error's path."""
+    url = f"rediss://:{cache_password()}@cache.example.com:6380/?abc=1"
+    args = prod_with_store(output_value(url, secret=True, urns=[]) if secret else url)
+    raw = prod_with_store(url)  # what the engine holds, and would print
+    with pytest.raises(InputPropertiesError) as caught:
+        construct(lambda: args)
+    printed = printed_by_pulumi_up(caught.value, raw)
+    assert "\nstores.managed.url: " in printed and "unexpected option: abc" in printed
+    assert cache_password() not in printed and "cache.example.com" not in printed
 
 
 @pytest.mark.parametrize(
@@ -246,8 +265,9 @@ def test_the_lifetime_jitter_option_of_an_output_url_depends_on_the_release(
 def test_a_store_url_that_is_not_a_secret_warns_without_it(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    """The engine keeps a component's args in the state: a URL not given as a secret sits
-    there in clear. A plain string and an Output that is not secret both warn."""
+    """A URL not given as a secret is in clear where the consumer holds it (its source, or the
+    state of the resource that gives it): a plain string and an Output that is not secret both
+    warn, by the arg's name, and the component keeps it secret all the same."""
     clear = output_value(f"rediss://:{cache_password()}{HOST}", secret=False, urns=[])
     for url in (clear, f"rediss://:{cache_password()}{HOST}"):
         caplog.clear()
@@ -255,10 +275,10 @@ def test_a_store_url_that_is_not_a_secret_warns_without_it(
             plan = construct(lambda url=url: prod_with_store(url))  # type: ignore[misc]
         warned = [m for m in caplog.messages if "stores.managed.url" in m]
         assert warned == [
-            "omnia-agents:stores.managed.url is not a secret: the engine keeps the component's "
-            "args in the stack's state, so the URL and its password would sit there in clear; "
-            "pass it as a secret (pulumi.secret(...), or an output that is one, as a generated "
-            "password makes it)"
+            "stores.managed.url is not a secret: its password is in clear wherever your program "
+            "holds it (its source, or the state of the resource whose output it is); the "
+            "component keeps it secret from here on, but pass it as one (pulumi.secret(...), or "
+            "an output that is one, as a generated password makes it)"
         ]
         assert not any(cache_password() in m for m in caplog.messages)
         assert harness.render(credentials(plan, MANAGED).inputs["stringData"]) == harness.SECRET
@@ -269,7 +289,7 @@ def test_an_output_url_s_warnings_are_printed_without_it(caplog: pytest.LogCaptu
         construct(lambda: prod_with_store(cache_url(("redis://:", "@cache.example.com:6379"))))
     warned = [m for m in caplog.messages if "stores.managed.url" in m]
     assert warned == [
-        "omnia-agents:stores.managed.url: redis:// to a host outside the cluster (not *.svc or "
+        "stores.managed.url: redis:// to a host outside the cluster (not *.svc or "
         "*.svc.cluster.local): sessions and the password travel in clear; use rediss://"
     ]
 

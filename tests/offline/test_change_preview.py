@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -14,7 +15,7 @@ import yaml
 from offline import cli, harness
 from offline.change_preview import OPS, compare, replace_reason
 from offline.harness import Registration
-from offline.inputs import stack_file_for
+from offline.inputs import ROOT, stack_file_for
 from offline.program import run_plan
 from tests.support.stacks import (
     AGENT_RUNTIME,
@@ -358,3 +359,15 @@ def test_moving_a_namespace_to_an_external_store(write_stack, capsys) -> None:
             "spec.extraPodAnnotations.omnia-agents/credentials-hash",
         ]
     assert not [e for e in entries.values() if "refused" in e]
+
+
+def test_the_remove_redis_runbook_unprotects_what_the_preview_refuses(write_stack, capsys) -> None:
+    """docs/operating-redis.md#removing-redis: every resource the change refuses, no other."""
+    raw = stack_config("prod")
+    for agent in raw["agents"]:
+        agent["session"] = {"type": "memory"}
+    code, entries = preview(write_stack(raw, name="prod"), capsys)
+    assert code == 1
+    runbook = (ROOT / "docs" / "snippets" / "runbook-remove-redis.sh").read_text()
+    unprotected = re.findall(r"pulumi state unprotect '([^']+)'", runbook)
+    assert sorted(unprotected) == sorted(e["urn"] for e in entries.values() if "refused" in e)

@@ -9,9 +9,11 @@ turns back into an Output, as the provider server's `_construct_inputs` does.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from google.protobuf import struct_pb2
+from pulumi.errors import InputPropertiesError
 from pulumi.runtime import rpc
 
 
@@ -51,3 +53,39 @@ def engine_inputs(raw: dict[str, Any]) -> dict[str, Any]:
     """What the provider's construct gets (call it where an event loop runs: in a program)."""
     decoded: dict[str, Any] = rpc.deserialize_properties(wire(raw), keep_unknowns=True)
     return decoded
+
+
+def refused_args(error: BaseException) -> list[tuple[str, str]]:
+    """A package refusal's `(arg path, reason)` pairs; it gives the engine no property path."""
+    from settings.package_args import InvalidArgsError
+
+    assert isinstance(error, InvalidArgsError), repr(error)
+    assert error.errors is None
+    return error.problems
+
+
+_PATH_PART = re.compile(r'\.?(?:\[(\d+)\]|\["((?:\\"|[^"])*)"\]|([^.\[]+))')
+
+
+def printed_by_pulumi_up(error: InputPropertiesError, args: dict[str, Any]) -> str:
+    """What the engine prints for a Construct refused with invalid properties: the message, then
+    each property error with the consumer's value at its path when the path resolves (pulumi/pulumi
+    pkg/resource/deploy/source_eval.go `errorToMessage`; paths as resource.ParsePropertyPath reads
+    them; the value as PropertyValue.String prints it, a secret's in clear, an empty path being
+    every arg)."""
+    message = error.message
+    for detail in error.errors or []:
+        path, reason = detail["property_path"], detail["reason"]
+        node: Any = args
+        for index, quoted, name in _PATH_PART.findall(path):
+            key: Any = int(index) if index else (quoted.replace('\\"', '"') or name)
+            in_map = isinstance(node, dict) and isinstance(key, str) and key in node
+            in_list = isinstance(node, list) and isinstance(key, int) and 0 <= key < len(node)
+            if in_map or in_list:
+                node = node[key]
+            else:
+                message += f"\n\t\t- property {path} has a problem: {reason}"
+                break
+        else:
+            message += f"\n\t\t- property {path} with value '{{{node}}}' has a problem: {reason}"
+    return message
