@@ -682,6 +682,10 @@ def go_json_float(value: float) -> str:
 _JSON_ESCAPES = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
+def _utf8_len(text: str) -> int:
+    return len(text.encode("utf-8", "surrogatepass"))
+
+
 def go_json_string(text: str) -> str:
     """encoding/json's string: HTML-safe (<, >, & escaped) and U+2028/U+2029 escaped."""
     out = []
@@ -839,7 +843,10 @@ def _config(document: Any, project: str) -> StackConfig:
         "so, or remove it)"
         for key in empty
     ]
-    size = sum(len(go_json_string(k)) + len(go_json_string(v)) + 2 for k, v in config.items())
+    # Bytes, as Linux counts them: Go's JSON is UTF-8 (a lone surrogate becomes U+FFFD, 3 too).
+    size = sum(
+        _utf8_len(go_json_string(k)) + _utf8_len(go_json_string(v)) + 2 for k, v in config.items()
+    )
     if size > MAX_CONFIG_ENV:
         warnings.append(
             f"the config is {size / 1024:.0f} KiB as the program receives it ({CONFIG_ENV}): "

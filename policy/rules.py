@@ -25,6 +25,7 @@ from upstream.agent_runtime import CREDENTIALS_SECRET, URL_KEY
 from upstream.kubernetes import DEFAULT_NAMESPACE
 from upstream.omnia_releases import SESSION_FIELDS as BLOCKS
 from upstream.omnia_releases import SessionType, history_kept, release_for
+from upstream.redis_chart import AUTH_SECRET_KEY, PORT, SENTINEL_PORT
 
 _BLOCK_KEYS = ("type", "ttl", "storeRef")
 
@@ -52,7 +53,7 @@ NETWORK_POLICY = kubernetes.type_token("networking.k8s.io/v1", "NetworkPolicy")
 # its ChartOpts (pulumi sdk/nodejs/resource.ts ComponentResource passes `args`), Python
 # (`__props__ = dict()`), Go (RegisterComponentResource) and .NET send none. What the engine
 # analyzes of every chart are the objects it renders: the `redis_*` rules below judge those.
-HELM_VALUES = ("kubernetes:helm.sh/v3:Chart", "kubernetes:helm.sh/v3:Release")
+HELM_VALUES = tuple(kubernetes.type_token("helm.sh/v3", kind) for kind in ("Chart", "Release"))
 PRODUCTION_STACKS = ("prod*",)
 # go-redis v9 ParseURL's schemes (../shared/omnia-releases.md: redis, rediss, unix).
 _REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
@@ -176,11 +177,11 @@ def is_redis_chart(props: Mapping[str, Any]) -> bool:
 
 
 def _chart_ports(values: Mapping[str, Any]) -> list[netpol.ContainerPort]:
-    """The Redis and Sentinel ports the chart's containers get (values.yaml: 6379, 26379)."""
+    """The Redis and Sentinel ports the chart's containers get (values.yaml's, unless set)."""
     found = []
     for role, key, name, default in (
-        ("master", "redis", "redis", 6379),
-        ("sentinel", "sentinel", "redis-sentinel", 26379),
+        ("master", "redis", "redis", PORT),
+        ("sentinel", "sentinel", "redis-sentinel", SENTINEL_PORT),
     ):
         section = values.get(role)
         ports = section.get("containerPorts") if isinstance(section, Mapping) else None
@@ -363,8 +364,8 @@ REDIS_CONTAINERS = ("redis", "sentinel")
 # password Secret or a secretKeyRef. Without auth they set ALLOW_EMPTY_PASSWORD "yes" instead.
 PASSWORD_ENV = ("REDIS_PASSWORD", "REDIS_PASSWORD_FILE")
 EMPTY_PASSWORD_ENV = "ALLOW_EMPTY_PASSWORD"
-# secret.yaml: the chart's own password Secret, its one key.
-CHART_PASSWORD_KEY = "redis-password"
+# secret.yaml: the chart's own password Secret, its one key (the program's redis-auth has it too).
+CHART_PASSWORD_KEY = AUTH_SECRET_KEY
 # redis.conf / sentinel.conf directives that take a password, and ACL `user` rules with a
 # clear `>password` (redis.io ACL docs; `#<sha256>` is the hashed form).
 _CONF_PASSWORD = re.compile(

@@ -162,7 +162,8 @@ def _object_sizes(agents: list[tuple[int, dict[str, Any]]]) -> list[Problem]:
         if not isinstance(spec, dict):
             continue
         try:
-            size = len(json.dumps(spec, separators=(",", ":")).encode())
+            # UTF-8, as the API server's JSON is: ensure_ascii would count an `é` as 6 bytes.
+            size = len(json.dumps(spec, separators=(",", ":"), ensure_ascii=False).encode())
         except (TypeError, ValueError, RecursionError):
             continue  # a value the model refuses on its own
         if size > OBJECT_MAX_BYTES:

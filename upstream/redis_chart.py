@@ -21,6 +21,7 @@ if TYPE_CHECKING:  # the settings import this package: types only, no import cyc
 
 RELEASE = "redis"  # the Helm release, and the prefix of every object the chart renders
 PORT = 6379
+SENTINEL_PORT = 26379  # the chart's sentinel.containerPorts.sentinel (values.yaml)
 # Bitnami publishes the chart only as OCI.
 DEFAULT_CHART = "oci://registry-1.docker.io/bitnamicharts/redis"
 CHART_REPLICA_COUNT = 3  # the chart's replica.replicaCount (both pinned values.yaml files)

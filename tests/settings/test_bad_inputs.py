@@ -179,3 +179,46 @@ def test_bad_input_exits_2_with_one_line(name, text, line, tmp_path, capsys) -> 
 
 def test_there_are_at_least_25_new_bad_inputs() -> None:
     assert len(CASES) >= 25
+
+
+def _prompt(text: str) -> str:  # a third agent in dev whose spec holds `text`
+    return agent_spec(f'        systemPrompt: "{text}"\n')
+
+
+def test_config_size_is_counted_in_the_bytes_linux_counts(tmp_path, capsys) -> None:
+    """PULUMI_CONFIG is UTF-8: 70,000 `é` are 140 KB, over Linux's 128 KiB for one variable;
+    70,000 `e` are not."""
+    warned = []
+    for char in ("e", "é"):
+        path = tmp_path / "Pulumi.dev.yaml"
+        path.write_text(_prompt(char * 70_000), encoding="utf-8")
+        assert cli.main(["--stack-file", str(path)]) == 0
+        warned.append([w for w in capsys.readouterr().err.splitlines() if "PULUMI_CONFIG" in w])
+    assert warned[0] == []
+    assert warned[1] == [
+        f"warning: {tmp_path / 'Pulumi.dev.yaml'}: the config is 137 KiB as the program receives "
+        "it (PULUMI_CONFIG): Linux refuses to start a program with an environment variable over "
+        "128 KiB, so `pulumi up` fails there (argument list too long)"
+    ]
+
+
+def test_an_agent_is_weighed_in_utf8_as_the_api_server_stores_it() -> None:
+    """1.0 MB of `é` is 1.0 MB in etcd, not the 3 MB of its ASCII-escaped JSON; 1.6 MB is over."""
+    from settings.errors import ConfigError
+    from settings.loader import parse_config
+
+    def agents(chars: int) -> dict[str, object]:
+        spec = {"facades": [{"type": "websocket"}], "systemPrompt": "é" * chars}
+        return {
+            "omniaVersion": "0.9.0-beta.17",
+            "session": {"type": "memory"},
+            "agents": [{"name": "a", "namespace": "agents", "spec": spec}],
+        }
+
+    parse_config(agents(500_000), "SessionAgents")
+    with pytest.raises(ConfigError) as caught:
+        parse_config(agents(800_000), "SessionAgents")
+    assert [f"{p.key}: {p.message}" for p in caught.value.problems] == [
+        "omnia-agents:agents[0].spec: is 1.5 MiB: an AgentRuntime is stored as JSON in etcd, "
+        "which refuses objects over 1.5 MiB"
+    ]

@@ -7,11 +7,14 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import pytest
+import yaml
 
 from settings.errors import ConfigError
 from settings.loader import parse_config
 from settings.models import RedisConfig
-from upstream.redis_chart import chart_values, redis_conf
+from tests.support.shared import CHARTS, shared_file
+from upstream.chart_versions import CHECKED
+from upstream.redis_chart import PORT, SENTINEL_PORT, chart_values, redis_conf
 from upstream.redis_url import master_host, redis_url
 
 AUTH = {
@@ -209,3 +212,15 @@ def test_ready_timeout_must_be_a_go_duration() -> None:
     assert [(p.key, p.message) for p in caught.value.problems] == [
         ("omnia-agents:redis.readyTimeout", "'1d' is not a Go duration (use '24h')")
     ]
+
+
+@pytest.mark.parametrize("version", CHECKED)
+def test_the_ports_are_the_pinned_charts(version: str) -> None:
+    """The write Service's port and the one policy/rules.py expects of Sentinel are the ports
+    each checked chart's values.yaml gives its containers."""
+    values = yaml.safe_load(
+        shared_file(CHARTS / version / "values.yaml", "bitnami/charts").read_text()
+    )
+    assert values["master"]["containerPorts"]["redis"] == PORT
+    assert values["replica"]["containerPorts"]["redis"] == PORT
+    assert values["sentinel"]["containerPorts"]["sentinel"] == SENTINEL_PORT
