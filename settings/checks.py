@@ -383,11 +383,14 @@ SECRET_KEY = "stores"  # the one key that may be set with --secret: store URLs h
 
 
 def clear_store_urls(raw: Mapping[str, Any]) -> list[str]:
-    """Key paths of external stores' URLs (when the stack file gives them in clear)."""
+    """Key paths of external stores' URLs that hold a password, given in clear by the stack
+    file (a URL without one, such as a store in a private network, has nothing to hide)."""
     return [
         key_path(("stores", name, "url"))
         for name, store in _stores(raw).items()
-        if isinstance(store, dict) and isinstance(store.get("url"), str)
+        if isinstance(store, dict)
+        and isinstance(store.get("url"), str)
+        and has_credentials(store["url"])
     ]
 
 

@@ -105,6 +105,20 @@ def test_an_external_and_an_in_cluster_store_plan_one_chart_and_a_secret_per_nam
     }
 
 
+def test_a_url_without_a_password_is_not_called_one(tmp_path: Path) -> None:
+    """The in-clear advice is for URLs holding a password; one without has nothing to hide."""
+    stack = _stack(stores={"managed": {"url": "rediss://cache.internal.example:6380/0"}})
+    path = write_stack(tmp_path / "Pulumi.stores.yaml", stack)
+    run = subprocess.run(
+        [sys.executable, "plan.py", "--stack-file", str(path), "--format", "json"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert run.returncode == 0, run.stderr
+    assert "in clear" not in run.stderr
+
+
 def test_the_external_url_never_reaches_the_plan_output_in_clear(tmp_path: Path) -> None:
     path = write_stack(tmp_path / "Pulumi.stores.yaml", _stack())
     run = subprocess.run(
