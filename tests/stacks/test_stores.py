@@ -105,28 +105,26 @@ def test_an_external_and_an_in_cluster_store_plan_one_chart_and_a_secret_per_nam
     }
 
 
-def test_a_url_without_a_password_is_not_called_one(tmp_path: Path) -> None:
-    """The in-clear advice is for URLs holding a password; one without has nothing to hide."""
-    stack = _stack(stores={"managed": {"url": "rediss://cache.internal.example:6380/0"}})
-    path = write_stack(tmp_path / "Pulumi.stores.yaml", stack)
-    run = subprocess.run(
-        [sys.executable, "plan.py", "--stack-file", str(path), "--format", "json"],
+def _plan_process(path: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "plan.py", "--stack-file", str(path), "--format", "json", *extra],
         cwd=ROOT,
         capture_output=True,
         text=True,
     )
+
+
+def test_a_url_without_a_password_is_not_called_one(tmp_path: Path) -> None:
+    """The in-clear advice is for URLs holding a password; one without has nothing to hide."""
+    stack = _stack(stores={"managed": {"url": "rediss://cache.internal.example:6380/0"}})
+    run = _plan_process(write_stack(tmp_path / "Pulumi.stores.yaml", stack))
     assert run.returncode == 0, run.stderr
     assert "in clear" not in run.stderr
 
 
 def test_the_external_url_never_reaches_the_plan_output_in_clear(tmp_path: Path) -> None:
     path = write_stack(tmp_path / "Pulumi.stores.yaml", _stack())
-    run = subprocess.run(
-        [sys.executable, "plan.py", "--stack-file", str(path), "--format", "json"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-    )
+    run = _plan_process(path)
     assert run.returncode == 0, run.stderr
     assert "s3cr" not in run.stdout and "cache.example.com" not in run.stdout
     # In clear in the stack file: accepted, with the advice to keep it a secret.
@@ -136,21 +134,7 @@ def test_the_external_url_never_reaches_the_plan_output_in_clear(tmp_path: Path)
         "'omnia-agents:stores.managed.url'"
     ) in run.stderr
     assert "s3cr" not in run.stderr
-    shown = subprocess.run(
-        [
-            sys.executable,
-            "plan.py",
-            "--stack-file",
-            str(path),
-            "--format",
-            "json",
-            "--show-secrets",
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-    )
-    assert MANAGED_URL in shown.stdout
+    assert MANAGED_URL in _plan_process(path, "--show-secrets").stdout
 
 
 def test_two_in_cluster_stores_get_their_own_release_namespace_label_and_policy(
