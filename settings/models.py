@@ -35,6 +35,7 @@ from settings.fields import (
     StoreName,
     StoreUrl,
 )
+from settings.project import PROJECT
 from upstream.chart_versions import unchecked_warning
 from upstream.kubernetes import DEFAULT_NAMESPACE, GIB, MIB, memory_bytes
 from upstream.omnia_releases import (
@@ -260,7 +261,8 @@ class RedisConfig(_Model):
         return self
 
     def sentinel_only_settings(self) -> list[str]:
-        """Settings given that only a Sentinel deployment reads (the chart ignores the rest)."""
+        """Settings given that only a Sentinel deployment reads (the chart ignores the rest);
+        reasons without the block's key, which the stack's warnings add."""
         timings = {"downAfterMilliseconds", "failoverTimeout"}
         given = sorted(
             f"failover.{FailoverConfig.model_fields[f].alias}"
@@ -272,18 +274,14 @@ class RedisConfig(_Model):
         if not given:
             return []
         return [
-            f"omnia-agents:redis: {', '.join(given)} set, but sentinel is off: "
-            "only a Sentinel deployment uses them"
+            f"{', '.join(given)} set, but sentinel is off: only a Sentinel deployment uses them"
         ]
 
     def metrics_only_settings(self) -> list[str]:
         """Settings given that only the metrics sidecar reads."""
         if self.metrics.enabled or not (self.images and self.images.exporter):
             return []
-        return [
-            "omnia-agents:redis: images.exporter set, but metrics.enabled is off: only the "
-            "metrics sidecar uses it"
-        ]
+        return ["images.exporter set, but metrics.enabled is off: only the metrics sidecar uses it"]
 
     @property
     def master_replicas(self) -> int:
@@ -473,19 +471,16 @@ class StackConfig(_Model):
             redis = store.redis
             if redis is None or not self.store_namespaces(name):
                 continue
-            here = (
-                "omnia-agents:redis" if redis is self.redis else f"omnia-agents:stores.{name}.redis"
-            )
+            here = f"{PROJECT}:" + ("redis" if redis is self.redis else f"stores.{name}.redis")
+            unused = redis.metrics_only_settings()
             if not redis.sentinel:
-                found += [
-                    w.replace("omnia-agents:redis", here, 1) for w in redis.sentinel_only_settings()
-                ]
-            found += [
-                w.replace("omnia-agents:redis", here, 1) for w in redis.metrics_only_settings()
-            ]
-            found += filter(None, [unchecked_warning(redis.chart_version)])
+                unused = redis.sentinel_only_settings() + unused
+            found += [f"{here}: {reason}" for reason in unused]
+            unchecked = unchecked_warning(redis.chart_version)
+            if unchecked:
+                found.append(f"{here}.chartVersion: {unchecked}")
         found += self.store_url_warnings()
         newer = newer_than_known(self.omnia_version)
         if newer:
-            found.insert(0, newer)
+            found.insert(0, f"{PROJECT}:omniaVersion {newer}")
         return found

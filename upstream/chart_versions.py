@@ -35,11 +35,11 @@ def _parse(version: str) -> semver.Version | None:
 
 
 def unchecked_warning(version: str) -> str | None:
-    """A warning for a version the project has not rendered and checked."""
+    """Why a version the project has not rendered and checked deserves a warning."""
     if version in CHECKED:
         return None
     return (
-        f"omnia-agents:redis.chartVersion: {version} is not a chart version omnia-agents has "
+        f"{version} is not a chart version omnia-agents has "
         f"checked ({', '.join(CHECKED)}): the data guard cannot tell whether it deletes or "
         "replaces the StatefulSet that holds the sessions; review `plan.py --render --from` "
         "on it before `pulumi up` (docs/offline-plan.md)"

@@ -147,14 +147,14 @@ def release_for(version: str | None) -> Release:
 
 
 def newer_than_known(version: str | None) -> str | None:
-    """The warning for a version past the table (a typo such as `beta.71`, or a release this
-    program predates): what it is planned as, and the newest release known."""
+    """Why a version past the table deserves a warning (a typo such as `beta.71`, or a release
+    this program predates): what it is planned as, and the newest release known."""
     if version is None or parse_version(version) <= parse_version(NEWEST_KNOWN):
         return None
     head = RELEASES[-1]
     kept = "ttl kept by the history store" if head.history is None else "PromptKit's history"
     return (
-        f"omnia-agents:omniaVersion {version} is newer than the newest Omnia release this "
+        f"{version} is newer than the newest Omnia release this "
         f"program knows ({NEWEST_KNOWN}): planned as the unreleased HEAD (spec.{head.block}, "
         f"spec.{head.facade}, the Redis URL from storeRef, {kept}); if the cluster runs "
         f"{NEWEST_KNOWN} or older, set that"

@@ -296,3 +296,21 @@ def test_the_in_cluster_store_s_network_policy_admits_only_its_namespaces(tmp_pa
     }
     admitted = sorted(ns for ns, has in labels.items() if selector.items() <= has.items())
     assert admitted == ["team-a", "team-c"]  # team-b's agents use the external store
+
+
+def test_a_store_s_warnings_name_its_own_keys() -> None:
+    """Each in-cluster store's warnings point at its block, not at omnia-agents:redis."""
+    from settings.loader import parse_config
+
+    tenant = {**copy.deepcopy(stack_config("prod")["redis"]), "namespace": "redis-tenant-b"}
+    tenant.update(chartVersion="23.0.0", sentinel=False, replicas=2)
+    raw = _stack(stores={"tenant-b": {"redis": tenant}})
+    raw["agents"][1]["session"] = {"store": "tenant-b"}
+    raw["agents"][3]["session"] = {"store": "tenant-b"}
+    warnings = parse_config(raw, "stores").warnings()
+    here = "omnia-agents:stores.tenant-b.redis"
+    assert [w.split(" ")[0] for w in warnings if w.startswith(here)] == [
+        f"{here}:",
+        f"{here}.chartVersion:",
+    ]
+    assert not any(w.startswith("omnia-agents:redis") for w in warnings)
