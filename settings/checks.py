@@ -251,16 +251,21 @@ def value_warnings(raw: Mapping[str, Any]) -> list[str]:
     return found
 
 
+def _agent_namespaces(raw: Mapping[str, Any]) -> Any:
+    return raw.get("agentNamespaces", AgentNamespaces.REQUIRE)
+
+
 def redis_namespace_problems(
-    raw: Mapping[str, Any], agents: list[tuple[int, dict[str, Any]]]
+    redis: Mapping[str, Any],
+    agent_namespaces: Any,
+    agents: list[tuple[int, dict[str, Any]]],
+    block: tuple[str, ...] = ("redis",),
 ) -> list[Problem]:
-    """The program creates the Redis namespace: one that exists already fails `pulumi up`
-    (AlreadyExists), and deleting the stack's would take a cluster namespace with it."""
-    redis = raw.get("redis")
-    if not isinstance(redis, dict):
-        return []
+    """The program creates an in-cluster store's namespace (`block`: the store's raw settings'
+    key path): one that exists already fails `pulumi up` (AlreadyExists), and deleting the
+    stack's would take a cluster namespace with it."""
     namespace = redis.get("namespace", RedisConfig.model_fields["namespace"].default)
-    where = key_path(("redis", "namespace"))
+    where = key_path((*block, "namespace"))
     if namespace in CLUSTER_NAMESPACES:
         return [
             Problem(
@@ -270,7 +275,7 @@ def redis_namespace_problems(
                 "own (default 'redis')",
             )
         ]
-    if raw.get("agentNamespaces", AgentNamespaces.REQUIRE) != AgentNamespaces.REQUIRE:
+    if agent_namespaces != AgentNamespaces.REQUIRE:
         return []
     sharing = [i for i, a in agents if a.get("namespace", _DEFAULT_NAMESPACE) == namespace]
     if not sharing:
@@ -366,7 +371,8 @@ def cross_checks(raw: Mapping[str, Any]) -> list[Problem]:
             )
         )
     if uses_redis:
-        problems += redis_namespace_problems(raw, agents)
+        if isinstance(raw.get("redis"), dict):
+            problems += redis_namespace_problems(raw["redis"], _agent_namespaces(raw), agents)
         problems += store_problems(raw, agents)
     if "redis" not in raw and "stores" not in raw and uses_redis:
         problems.append(
@@ -481,11 +487,8 @@ def store_problems(
         if not isinstance(redis, dict):
             continue
         if not (name == DEFAULT_STORE and "redis" in raw):  # that one is checked already
-            here = key_path(("stores", name, "redis", "namespace"))
-            problems += [
-                p._replace(key=here)
-                for p in redis_namespace_problems({**raw, "redis": redis}, agents)
-            ]
+            block = ("stores", name, "redis")
+            problems += redis_namespace_problems(redis, _agent_namespaces(raw), agents, block)
         namespace = redis.get("namespace", RedisConfig.model_fields["namespace"].default)
         other = namespaces.setdefault(namespace, name)
         if other != name and isinstance(namespace, str):

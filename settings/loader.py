@@ -30,7 +30,7 @@ from settings.checks import (
     value_warnings,
 )
 from settings.errors import ConfigError, Problem, key_path, problem, scrub
-from settings.fields import mask_credentials
+from settings.fields import AgentNamespaces, mask_credentials
 from settings.models import RedisConfig, StackConfig
 from settings.project import PROJECT, STACK_CONFIG_DIR
 
@@ -85,7 +85,7 @@ def parse_redis(raw: Mapping[str, Any], source: str) -> RedisConfig:
         raise ConfigError(source, [problem(e) for e in errors] + found) from None
     if found:
         raise ConfigError(source, found)
-    found = redis_namespace_problems({"redis": dict(raw)}, [])
+    found = redis_namespace_problems(raw, AgentNamespaces.REQUIRE, [])
     if found:
         raise ConfigError(source, found)
     return config
