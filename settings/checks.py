@@ -489,6 +489,7 @@ def store_problems(
         if not (name == DEFAULT_STORE and "redis" in raw):  # that one is checked already
             block = ("stores", name, "redis")
             problems += redis_namespace_problems(redis, _agent_namespaces(raw), agents, block)
+            problems += values_problems(redis, block)
         namespace = redis.get("namespace", RedisConfig.model_fields["namespace"].default)
         other = namespaces.setdefault(namespace, name)
         if other != name and isinstance(namespace, str):

@@ -314,3 +314,19 @@ def test_a_store_s_warnings_name_its_own_keys() -> None:
         f"{here}.chartVersion:",
     ]
     assert not any(w.startswith("omnia-agents:redis") for w in warnings)
+
+
+def test_a_store_s_chart_values_are_judged_as_redis_values_are() -> None:
+    """stores.<name>.redis.values goes through the pinned chart's keys too."""
+    tenant = {**copy.deepcopy(stack_config("prod")["redis"]), "namespace": "redis-tenant-b"}
+    tenant["values"] = {"nosuchkey": 1}
+    raw = _stack(stores={"tenant-b": {"redis": tenant}})
+    raw["agents"][1]["session"] = {"store": "tenant-b"}
+    raw["agents"][3]["session"] = {"store": "tenant-b"}
+    from settings.loader import parse_config
+
+    with pytest.raises(ConfigError) as caught:
+        parse_config(raw, "stores")
+    assert [p.key for p in caught.value.problems] == [
+        "omnia-agents:stores.tenant-b.redis.values.nosuchkey"
+    ]
