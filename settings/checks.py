@@ -177,7 +177,7 @@ def _object_sizes(agents: list[tuple[int, dict[str, Any]]]) -> list[Problem]:
     return problems
 
 
-def _leaves(raw: Mapping[str, Any]) -> Iterator[tuple[tuple[int | str, ...], Any, int]]:
+def leaves(raw: Mapping[str, Any]) -> Iterator[tuple[tuple[int | str, ...], Any, int]]:
     """Every value with its key path and depth, in a loop (no input makes this recurse)."""
     stack: list[tuple[tuple[int | str, ...], Any, int]] = [((k,), v, 1) for k, v in raw.items()]
     stack.reverse()
@@ -202,7 +202,7 @@ def value_problems(raw: Mapping[str, Any]) -> list[Problem]:
     nesting than the program reads."""
     problems = []
     deep: set[int | str] = set()
-    for path, value, depth in _leaves(raw):
+    for path, value, depth in leaves(raw):
         if depth > MAX_DEPTH and path[0] not in deep:
             deep.add(path[0])
             problems.append(
@@ -241,7 +241,7 @@ def value_problems(raw: Mapping[str, Any]) -> list[Problem]:
 def value_warnings(raw: Mapping[str, Any]) -> list[str]:
     """Values that are not what the stack file's author wrote."""
     found = []
-    for path, value, _ in _leaves(raw):
+    for path, value, _ in leaves(raw):
         if isinstance(value, str) and GO_TIME_STRING.fullmatch(value):
             found.append(
                 f"{key_path(path)}: {value!r} is how the Pulumi CLI passes a YAML date or time "

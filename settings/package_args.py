@@ -18,13 +18,13 @@ from pulumi.errors import InputPropertiesError
 from pulumi.output import Unknown
 from pulumi.provider.experimental.util import camel_case
 
+from settings.checks import leaves
 from settings.errors import ConfigError, Problem, key_path
 from settings.fields import AgentNamespaces
 from settings.loader import parse_config, parse_redis
 from settings.models import RedisConfig, StackConfig
 from settings.project import PROJECT
 from upstream.omnia_releases import SessionType
-from upstream.pulumi_config import MAX_DEPTH
 from upstream.redis_chart import Architecture, MaxmemoryPolicy
 
 
@@ -267,25 +267,16 @@ def later_problems(raw: Mapping[str, Any]) -> list[Problem]:
     components; sdk/python/lib/pulumi/provider/server.py `_construct_inputs`), and a whole arg
     as one Output when it carries secrets or dependencies otherwise. Only an external store's
     URL may be one: every other arg decides which resources the component registers."""
-    problems = []
-    stack: list[tuple[tuple[int | str, ...], Any]] = [((k,), v) for k, v in raw.items()]
-    while stack:
-        path, value = stack.pop()
-        if isinstance(value, Output | Unknown):
-            if not _later_url(path, raw):
-                problems.append(
-                    Problem(
-                        key_path(path),
-                        "is an output of another resource (or unknown at preview): only "
-                        "stores.<name>.url may be one, every other arg decides what the "
-                        "component registers and must be a plain value",
-                    )
-                )
-        elif len(path) <= MAX_DEPTH and isinstance(value, Mapping):
-            stack += [((*path, k), v) for k, v in value.items()]
-        elif len(path) <= MAX_DEPTH and isinstance(value, list):
-            stack += [((*path, i), v) for i, v in enumerate(value)]
-    return sorted(problems)
+    return sorted(
+        Problem(
+            key_path(path),
+            "is an output of another resource (or unknown at preview): only "
+            "stores.<name>.url may be one, every other arg decides what the "
+            "component registers and must be a plain value",
+        )
+        for path, value, _ in leaves(raw)
+        if isinstance(value, Output | Unknown) and not _later_url(path, raw)
+    )
 
 
 def session_agents_config(args: Mapping[str, Any]) -> StackConfig:
