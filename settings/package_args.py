@@ -279,16 +279,22 @@ def later_problems(raw: Mapping[str, Any]) -> list[Problem]:
     )
 
 
+def _known_args(component: str, args: Mapping[str, Any], hint: Any) -> tuple[dict[str, Any], Any]:
+    """The args as stack-file keys, refused if one the program must know is an Output; and
+    the kube context, which is no stack-file key."""
+    raw = _plain(dict(args), hint)
+    later = later_problems(raw)
+    if later:
+        raise _refuse(component, ConfigError(component, later))
+    return raw, raw.pop("kubeContext", None)
+
+
 def session_agents_config(args: Mapping[str, Any]) -> StackConfig:
     """SessionAgents args through the stack-file validation (raises InputPropertiesError).
 
     An external store's URL may stay an Output: the config holds it as is, and the component
     judges it once known (components/external_store.py `later_urls`)."""
-    raw = _plain(dict(args), SessionAgentsArgs)
-    later = later_problems(raw)
-    if later:
-        raise _refuse("SessionAgents", ConfigError("SessionAgents", later))
-    context = raw.pop("kubeContext", None)
+    raw, context = _known_args("SessionAgents", args, SessionAgentsArgs)
     try:
         return parse_config(raw, "SessionAgents", kube_context=context)
     except ConfigError as err:
@@ -305,11 +311,7 @@ def later_refusal(component: str, path: tuple[int | str, ...], reasons: list[str
 
 def redis_store_config(args: Mapping[str, Any]) -> tuple[RedisConfig, str | None]:
     """RedisSessionStore args through the same RedisConfig model (raises InputPropertiesError)."""
-    raw = _plain(dict(args), RedisSessionStoreArgs)
-    later = later_problems(raw)  # none of its args may be an Output
-    if later:
-        raise _refuse("RedisSessionStore", ConfigError("RedisSessionStore", later))
-    context = raw.pop("kubeContext", None)
+    raw, context = _known_args("RedisSessionStore", args, RedisSessionStoreArgs)
     try:
         return parse_redis(raw, "RedisSessionStore"), context
     except ConfigError as err:
