@@ -24,7 +24,16 @@ from typing import Any
 
 import semver
 
-from upstream.redis_chart import AUTH_SECRET, CLIENT_LABEL, METRICS_CLIENT_LABEL
+from upstream.redis_chart import (
+    AUTH_SECRET,
+    CLIENT_LABEL,
+    MASTER_SET,
+    METRICS_CLIENT_LABEL,
+    PARALLEL_SYNCS,
+    PORT,
+    QUORUM,
+    RELEASE,
+)
 
 KEYS_FILE = Path(__file__).with_name("redis_chart_keys.json")
 Path_ = tuple[str, ...]
@@ -66,36 +75,11 @@ WHOLE: dict[Path_, str] = {
     ("master", "kind"): "a StatefulSet holds the volumes",
     ("master", "count"): "one master: use redis.architecture and redis.replicas",
     ("replica", "autoscaling"): "changes the replica count; use redis.replicas",
-    ("replica", "externalMaster"): "the program's Redis is its own master",
-    ("sentinel", "externalMaster"): "the program's Redis is its own master",
-    ("sentinel", "quorum"): "the topology checks assume the chart's quorum of 2",
-    ("sentinel", "masterSet"): "the chart's `mymaster`, as the program and its tests use it",
-    ("sentinel", "parallelSyncs"): "the chart's 1, as the failover tests run it",
-    ("master", "containerPorts"): "the agents' URL uses port 6379",
-    ("replica", "containerPorts"): "the agents' URL uses port 6379",
+    ("sentinel", "quorum"): f"the topology checks assume the chart's quorum of {QUORUM}",
+    ("sentinel", "masterSet"): f"the chart's `{MASTER_SET}`, as the program and its tests use it",
+    ("sentinel", "parallelSyncs"): f"the chart's {PARALLEL_SYNCS}, as the failover tests run it",
     ("sentinel", "containerPorts"): "the chart's Sentinel port, as the NetworkPolicy opens it",
-    ("master", "service"): "the agents' URL names redis-master:6379 (a ClusterIP Service)",
-    ("replica", "service"): "the agents' URL names redis-master:6379 (a ClusterIP Service)",
-    ("sentinel", "service"): "the agents' URL names redis-master:6379 (a ClusterIP Service)",
-    ("master", "configuration"): "redis.conf lines after the program's could undo them; use "
-    "redis.resources, redis.maxmemory and redis.failover",
-    ("replica", "configuration"): "redis.conf lines after the program's could undo them; use "
-    "redis.resources, redis.maxmemory and redis.failover",
     ("sentinel", "configuration"): "use redis.failover",
-    ("master", "extraFlags"): "command-line flags override the program's redis.conf",
-    ("replica", "extraFlags"): "command-line flags override the program's redis.conf",
-    ("master", "command"): "replaces the chart's start script",
-    ("master", "args"): "replaces the chart's start script",
-    ("replica", "command"): "replaces the chart's start script",
-    ("replica", "args"): "replaces the chart's start script",
-    ("sentinel", "command"): "replaces the chart's start script",
-    ("sentinel", "args"): "replaces the chart's start script",
-    ("master", "lifecycleHooks"): "replaces the chart's preStop hook (a stopping master "
-    "fails over first)",
-    ("replica", "lifecycleHooks"): "replaces the chart's preStop hook (a stopping master "
-    "fails over first)",
-    ("master", "resourcesPreset"): "the chart's presets cap Redis at 192Mi; use redis.resources",
-    ("replica", "resourcesPreset"): "the chart's presets cap Redis at 192Mi; use redis.resources",
     ("sentinel", "resourcesPreset"): "Sentinel gets fixed resources (a Sentinel holds no data)",
     ("sentinel", "resources"): "Sentinel gets fixed resources (a Sentinel holds no data)",
     ("replica", "podAntiAffinityPreset"): "a Sentinel set's pods each get a node of their own "
@@ -103,17 +87,47 @@ WHOLE: dict[Path_, str] = {
     "nodeAffinityPreset or tolerations",
     ("replica", "topologySpreadConstraints"): "a Sentinel set's pods are spread across zones "
     "(docs/operating-redis.md#spreading)",
-    ("master", "affinity"): "replaces the chart's presets, so the spread the program sets; "
-    "use nodeSelector, nodeAffinityPreset or tolerations",
-    ("replica", "affinity"): "replaces the chart's presets, so the spread the program sets; "
-    "use nodeSelector, nodeAffinityPreset or tolerations",
-    ("metrics", "serviceMonitor", "relabelings"): "the alert rules select the targets by "
-    "their namespace and job labels",
-    ("metrics", "serviceMonitor", "relabellings"): "the alert rules select the targets by "
-    "their namespace and job labels",
     ("metrics", "serviceMonitor", "metricRelabelings"): "the alert rules read the exporter's "
     "metrics as it names them",
 }
+_DATA = ("master", "replica")  # the roles that run Redis itself
+# The same key, owned for the same reason, under several roles (or spellings).
+for _roles, _key, _why in (
+    (("replica", "sentinel"), "externalMaster", "the program's Redis is its own master"),
+    (_DATA, "containerPorts", f"the agents' URL uses port {PORT}"),
+    (
+        (*_DATA, "sentinel"),
+        "service",
+        f"the agents' URL names {RELEASE}-master:{PORT} (a ClusterIP Service)",
+    ),
+    (
+        _DATA,
+        "configuration",
+        "redis.conf lines after the program's could undo them; use redis.resources, "
+        "redis.maxmemory and redis.failover",
+    ),
+    (_DATA, "extraFlags", "command-line flags override the program's redis.conf"),
+    ((*_DATA, "sentinel"), "command", "replaces the chart's start script"),
+    ((*_DATA, "sentinel"), "args", "replaces the chart's start script"),
+    (
+        _DATA,
+        "lifecycleHooks",
+        "replaces the chart's preStop hook (a stopping master fails over first)",
+    ),
+    (_DATA, "resourcesPreset", "the chart's presets cap Redis at 192Mi; use redis.resources"),
+    (
+        _DATA,
+        "affinity",
+        "replaces the chart's presets, so the spread the program sets; use nodeSelector, "
+        "nodeAffinityPreset or tolerations",
+    ),
+):
+    for _role in _roles:
+        WHOLE[(_role, _key)] = _why
+for _spelling in ("relabelings", "relabellings"):  # values.yaml: the second is deprecated
+    WHOLE[("metrics", "serviceMonitor", _spelling)] = (
+        "the alert rules select the targets by their namespace and job labels"
+    )
 
 
 # The chart selects its pods and claims by these two labels (common.labels.matchLabels picks
