@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from settings.errors import Problem, key_path
 from settings.models import RedisConfig
 from upstream.chart_keys import Ownership, Path_, leaves, merged, problems
+from upstream.chart_versions import CHECKED
 from upstream.redis_chart import RELEASE, program_values
 
 _IMAGE = {"registry": "r.example", "repository": "mirror/x", "tag": "0.0.1"}
@@ -74,7 +75,7 @@ def _nested(dotted: str, value: Any) -> dict[str, Any]:
 
 def _values(raw: Mapping[str, Any]) -> dict[str, Any] | None:
     try:
-        config = RedisConfig.model_validate({"chartVersion": "22.0.5", **raw})
+        config = RedisConfig.model_validate({"chartVersion": CHECKED[0], **raw})
     except ValidationError:
         return None  # a combination the model refuses: no values to compare
     return program_values(config, RELEASE)

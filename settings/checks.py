@@ -17,11 +17,12 @@ import yaml
 from settings.chart_values import values_problems
 from settings.errors import Problem, key_path
 from settings.fields import AgentNamespaces, has_credentials, mask_credentials
-from settings.models import AgentConfig, RedisConfig
-from upstream.agent_runtime import CREDENTIALS_ANNOTATION
+from settings.models import RedisConfig
+from upstream.agent_runtime import CREDENTIALS_ANNOTATION, POD_ANNOTATIONS
 from upstream.kubernetes import (
     ANNOTATIONS_MAX_BYTES,
     CLUSTER_NAMESPACES,
+    DEFAULT_NAMESPACE,
     OBJECT_MAX_BYTES,
     annotations_size,
     qualified_name_problem,
@@ -40,14 +41,13 @@ from upstream.store_url import judge_store_url
 from upstream.stores import CREDENTIALS_SECRET, DEFAULT_STORE
 
 # An agent's namespace when the stack file leaves it out: the model's own default.
-_DEFAULT_NAMESPACE = AgentConfig.model_fields["namespace"].default
 
 
 def _duplicates(agents: list[tuple[int, dict[str, Any]]]) -> list[Problem]:
     problems = []
     seen: dict[tuple[Any, Any], int] = {}
     for i, agent in agents:
-        who = (agent.get("namespace", _DEFAULT_NAMESPACE), agent.get("name"))
+        who = (agent.get("namespace", DEFAULT_NAMESPACE), agent.get("name"))
         if not all(isinstance(part, str) for part in who):
             continue  # the model reports a name or namespace that is not a string
         first = seen.setdefault(who, i)
@@ -107,10 +107,10 @@ def _pod_annotations(agents: list[tuple[int, dict[str, Any]]]) -> list[Problem]:
     problems = []
     for i, agent in agents:
         spec = agent.get("spec")
-        if not isinstance(spec, dict) or "extraPodAnnotations" not in spec:
+        if not isinstance(spec, dict) or POD_ANNOTATIONS not in spec:
             continue
-        where = key_path(("agents", i, "spec", "extraPodAnnotations"))
-        annotations = spec["extraPodAnnotations"]
+        where = key_path(("agents", i, "spec", POD_ANNOTATIONS))
+        annotations = spec[POD_ANNOTATIONS]
         if not isinstance(annotations, dict):
             problems.append(Problem(where, "must be a mapping of annotation names to values"))
             continue
@@ -277,7 +277,7 @@ def redis_namespace_problems(
         ]
     if agent_namespaces != AgentNamespaces.REQUIRE:
         return []
-    sharing = [i for i, a in agents if a.get("namespace", _DEFAULT_NAMESPACE) == namespace]
+    sharing = [i for i, a in agents if a.get("namespace", DEFAULT_NAMESPACE) == namespace]
     if not sharing:
         return []
     return [
@@ -303,7 +303,7 @@ def _created_namespaces(
             "(and destroy would delete it); put the agent in its own namespace",
         )
         for i, agent in agents
-        if (namespace := agent.get("namespace", _DEFAULT_NAMESPACE)) in CLUSTER_NAMESPACES
+        if (namespace := agent.get("namespace", DEFAULT_NAMESPACE)) in CLUSTER_NAMESPACES
     ]
 
 
@@ -467,7 +467,7 @@ def store_problems(
                     Problem(key_path(where), f"{own!r} is not a store ({', '.join(stores)})")
                 )
             continue
-        namespace = agent.get("namespace", _DEFAULT_NAMESPACE)
+        namespace = agent.get("namespace", DEFAULT_NAMESPACE)
         if not isinstance(namespace, str):
             continue
         earlier = used.setdefault(namespace, (chosen, i))

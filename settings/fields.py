@@ -32,6 +32,7 @@ from upstream.kubernetes import (
 )
 from upstream.omnia_releases import SessionType, parse_version, release_for
 from upstream.redis_chart import MaxmemoryPolicy
+from upstream.stores import STORE_NAME_MAX
 
 _GO_UNITS = "ns, us, ms, s, m, h"
 _HOURS_PER = {"d": 24, "w": 168, "y": 8760}
@@ -187,8 +188,6 @@ def _maxmemory_policy(value: Any) -> Any:
 
 
 def _store_name(value: str) -> str:
-    from upstream.stores import STORE_NAME_MAX
-
     if len(_dns_label(value)) > STORE_NAME_MAX:
         raise ValueError(
             f"{value!r} is longer than {STORE_NAME_MAX} characters: a store's Helm release "

@@ -52,8 +52,11 @@ from upstream.redis_chart import (
     CHART_REPLICA_COUNT,
     DEFAULT_CHART,
     QUORUM,
+    READINESS_DELAY_SECONDS,
     Architecture,
     MaxmemoryPolicy,
+    ready_timeout_seconds,
+    slowest_rollout_seconds,
 )
 from upstream.stores import DEFAULT_STORE
 
@@ -204,7 +207,7 @@ class RedisConfig(_Model):
             # failover needs the quorum and a majority of all Sentinels; both must survive the
             # loss of one pod. Measured (tests/processes/test_pod_loss.py): with 2 nodes no
             # failover happens and writes get READONLY, or NOREPLICAS when the replica goes.
-            nodes = self.master_replicas + 1
+            nodes = self.replica_count
             if nodes - 1 < max(QUORUM, nodes // 2 + 1):
                 sentinels = f"{nodes} Sentinel" + ("s" if nodes > 1 else "")
                 raise ValueError(
@@ -243,12 +246,6 @@ class RedisConfig(_Model):
     @model_validator(mode="after")
     def _ready_timeout(self) -> RedisConfig:
         """A timeout the rollout can never meet fails every `pulumi up` after the chart."""
-        from upstream.redis_chart import (
-            READINESS_DELAY_SECONDS,
-            ready_timeout_seconds,
-            slowest_rollout_seconds,
-        )
-
         pods, least = slowest_rollout_seconds(self)
         if ready_timeout_seconds(self) < least:
             raise ValueError(
@@ -290,8 +287,12 @@ class RedisConfig(_Model):
         bitnami/charts bitnami/redis/templates/sentinel/statefulset.yaml)."""
         if self.architecture == Architecture.STANDALONE:
             return 0
-        nodes = self.replicas if self.replicas is not None else CHART_REPLICA_COUNT
-        return nodes - 1 if self.sentinel else nodes
+        return self.replica_count - 1 if self.sentinel else self.replica_count
+
+    @property
+    def replica_count(self) -> int:
+        """The chart's replica.replicaCount: the replica set's pods (with Sentinel, every node)."""
+        return self.replicas if self.replicas is not None else CHART_REPLICA_COUNT
 
     @property
     def maxmemory_bytes(self) -> int:

@@ -27,6 +27,7 @@ URL_KEY = "url"  # the operator always reads this key; the CRD's storeRef has on
 # The pod annotation the program stamps on redis agents (a digest of the credentials): a changed
 # value is what makes the operator roll their pods when the password rotates.
 CREDENTIALS_ANNOTATION = "omnia-agents/credentials-hash"
+POD_ANNOTATIONS = "extraPodAnnotations"  # where the stamp goes, on releases whose pods take it
 _STAMP_SHAPE = "0" * 16  # what a stamp looks like before the password exists
 
 
@@ -84,8 +85,8 @@ def runtime_manifest(
     spec = agent_spec(agent, session, release)
     if stamp is not None and session.type == SessionType.REDIS and release.pod_annotations:
         # A changed pod annotation is what makes the operator roll the agent's pods.
-        spec["extraPodAnnotations"] = {
-            **spec.get("extraPodAnnotations", {}),
+        spec[POD_ANNOTATIONS] = {
+            **spec.get(POD_ANNOTATIONS, {}),
             CREDENTIALS_ANNOTATION: stamp,
         }
     return {

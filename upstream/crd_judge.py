@@ -19,6 +19,7 @@ from typing import Any
 
 import yaml
 
+from upstream.agent_runtime import POD_ANNOTATIONS
 from upstream.kubernetes import DEFAULT_NAMESPACE
 from upstream.omnia_releases import RELEASES, SESSION_FIELDS, first_with, last_with
 
@@ -47,8 +48,6 @@ def session_hint(spec_fields: set[str]) -> str:
         f"to the release it comes from, {alike[-1].first} .. {alike[-1].last}"
     )
 
-
-POD_ANNOTATIONS = "extraPodAnnotations"
 
 CEL_SKIPPED = (
     "some validation rules were not checked because the object was invalid; "

@@ -244,6 +244,7 @@ def program_values(
         ("sentinel", images.sentinel if images else None),
         ("kubectl", images.kubectl if images else None),
     )
+    overridden = False
     for role, image in overrides:
         if image is None or not image.model_dump(exclude_none=True):
             continue
@@ -251,9 +252,9 @@ def program_values(
             continue  # only Sentinel mode runs the sentinel and kubectl images
         target = values if role == "redis" else values.setdefault(role, {})
         target["image"] = image.model_dump(exclude_none=True)
+        overridden = True
+    if overridden or config.metrics.enabled:
         # The chart refuses images other than its own unless told otherwise.
-        values["global"] = {"security": {"allowInsecureImages": True}}
-    if config.metrics.enabled:
         values["global"] = {"security": {"allowInsecureImages": True}}
     return values
 
@@ -268,10 +269,8 @@ READINESS_DELAY_SECONDS = 20
 
 def slowest_rollout_seconds(config: RedisConfig) -> tuple[int, int]:
     """(pods the largest StatefulSet starts in order, the least time they can take)."""
-    if config.architecture == Architecture.STANDALONE:
-        pods = 1
-    else:  # Sentinel: one `-node` set of `replicaCount`; otherwise replicas beside a master
-        pods = config.replicas if config.replicas is not None else CHART_REPLICA_COUNT
+    # Sentinel: one `-node` set of `replicaCount`; otherwise replicas beside a master.
+    pods = 1 if config.architecture == Architecture.STANDALONE else config.replica_count
     return pods, pods * READINESS_DELAY_SECONDS
 
 

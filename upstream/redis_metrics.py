@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from upstream.kubernetes import MIB
 from upstream.prometheus_operator import UP
-from upstream.redis_chart import Architecture, MaxmemoryPolicy
+from upstream.redis_chart import METRICS_CLIENT_LABEL, Architecture, MaxmemoryPolicy
 from upstream.redis_volumes import fullname
 
 if TYPE_CHECKING:  # the settings import this package: types only, no import cycle
@@ -134,7 +134,7 @@ def alerts(config: RedisConfig, release: str) -> list[Alert]:
             Severity.WARNING,
             _who(
                 "cannot be scraped: the pod is not running, or the NetworkPolicy does not admit "
-                "Prometheus (its namespace needs the label omnia-agents/redis-metrics=true)"
+                f"Prometheus (its namespace needs the label {METRICS_CLIENT_LABEL}=true)"
             ),
         ),
         Alert(
