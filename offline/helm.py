@@ -11,6 +11,7 @@ resource. Nothing is pulled: the chart is `redis.chart` when that is a local `.t
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
@@ -84,12 +85,24 @@ def chart_archive(chart: str, version: str, charts: Path) -> ChartSource:
 
 def helm_template(source: ChartSource, release: str, namespace: str, values: Any) -> str:
     """`helm template` as the provider renders a Chart v4: hooks left out (chart.go
-    `DisableHooks`), CRDs included (`IncludeCRDs`), values as given."""
+    `DisableHooks`), CRDs included (`IncludeCRDs`), values as given. Once per input: a change
+    preview renders both plans, and a chart the change leaves alone is the same render."""
+    path = source.path
+    return _template(
+        helm_binary(), str(path), path.stat().st_mtime_ns, release, namespace, json.dumps(values)
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def _template(
+    binary: str, path: str, _mtime: int, release: str, namespace: str, values: str
+) -> str:
+    """A render (a failure raises, so it is never kept); `_mtime` keys a rewritten archive."""
     command = [
-        helm_binary(),
+        binary,
         "template",
         release,
-        str(source.path),
+        path,
         "--namespace",
         namespace,
         "--include-crds",
@@ -97,6 +110,7 @@ def helm_template(source: ChartSource, release: str, namespace: str, values: Any
         "--values",
         "-",
     ]
+    shown = display_path(Path(path))
     # Helm's own state (repositories, cache) kept out of the user's home: nothing is fetched.
     with tempfile.TemporaryDirectory(prefix="omnia-helm-") as home:
         env = {
@@ -108,7 +122,7 @@ def helm_template(source: ChartSource, release: str, namespace: str, values: Any
         try:
             done = subprocess.run(
                 command,
-                input=json.dumps(values),
+                input=values,
                 capture_output=True,
                 text=True,
                 timeout=RENDER_TIMEOUT_S,
@@ -116,14 +130,10 @@ def helm_template(source: ChartSource, release: str, namespace: str, values: Any
                 check=False,
             )
         except subprocess.TimeoutExpired:
-            raise HelmError(
-                f"plan: helm template {display_path(source.path)} took over {RENDER_TIMEOUT_S} s"
-            ) from None
+            raise HelmError(f"plan: helm template {shown} took over {RENDER_TIMEOUT_S} s") from None
     if done.returncode != 0:
         said = [line for line in done.stderr.splitlines() if line.strip()]
-        raise HelmError(
-            *(f"plan: helm template {display_path(source.path)}: {line}" for line in said)
-        )
+        raise HelmError(*(f"plan: helm template {shown}: {line}" for line in said))
     return done.stdout
 
 
