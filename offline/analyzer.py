@@ -45,7 +45,7 @@ from pulumi.output import Unknown
 from pulumi.runtime import rpc
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
-from offline.harness import Plan, Registration
+from offline.harness import ROOT_STACK, Plan, Registration, engine_urn
 from offline.inputs import ROOT, display_path
 from settings.fields import mask_credentials
 from upstream.go_duration import DurationError, parse_go_duration
@@ -58,7 +58,6 @@ CALL_TIMEOUT_S = 120.0
 # (the runtime is only configured with PULUMI_PROJECT/STACK/DRY_RUN set, which the CLI does not
 # set for a pack it starts through RunPlugin); no engine is served here.
 ENGINE_ADDRESS = "127.0.0.1:0"
-STACK_TYPE = "pulumi:pulumi:Stack"
 PROVIDER_PREFIX = "pulumi:providers:"
 # sdk/go/common/resource/properties.go: the wire signatures.
 SIG = "4dabf18193072939515e22adb298388d"
@@ -484,14 +483,14 @@ def engine_resources(plan: Plan, project: str) -> list[EngineResource]:
     """Every resource the engine would analyze, in registration order: the root Stack, each
     registration (reads are not analyzed: step_executor.go files them under `reads`, not
     `news`), and a default provider before the first resource that needs one."""
-    stack_urn = f"urn:pulumi:{plan.stack}::{project}::{STACK_TYPE}::{project}-{plan.stack}"
+    stack_urn = engine_urn(plan.stack, project, "", ROOT_STACK, f"{project}-{plan.stack}")
     empty = analyzer_pb2.AnalyzerResourceOptions(
         customTimeouts=analyzer_pb2.AnalyzerResourceOptions.CustomTimeouts()
     )
     found = [
         EngineResource(
             urn=stack_urn,
-            type=STACK_TYPE,
+            type=ROOT_STACK,
             parent="",
             inputs={},  # the SDK registers the Stack with no properties
             outputs=properties(plan.registered_outputs.get(stack_urn, {})),
@@ -589,7 +588,7 @@ def _default_provider(
     type_ = f"{PROVIDER_PREFIX}{package}"
     name = _default_provider_name(version)
     return analyzer_pb2.AnalyzerProviderResource(
-        urn=f"urn:pulumi:{plan.stack}::{project}::{type_}::{name}",
+        urn=engine_urn(plan.stack, project, "", type_, name),
         type=type_,
         name=name,
         properties=_struct(inputs),

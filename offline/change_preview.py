@@ -286,7 +286,3 @@ def _explain_guard(change: dict[str, Any], old: Plan, new: Plan) -> None:
         f"; it stands for the StatefulSet that holds the sessions, which this change deletes, "
         f"replaces or moves ({said}) (sessions lost; by hand: {runbook})"
     )
-
-
-def refused(changes: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [c for c in changes if "refused" in c]

@@ -17,7 +17,7 @@ import json
 import random
 import string
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, KeysView, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -145,10 +145,14 @@ class Plan:
     resources: list[Registration] = field(default_factory=list)
     reads: list[Read] = field(default_factory=list)
     outputs: dict[str, Any] = field(default_factory=dict)  # stack outputs, secrets wrapped
-    completed: set[str] = field(default_factory=set)  # URNs that called register_outputs
     config: dict[str, str] = field(default_factory=dict)  # what the program was handed
     # RegisterResourceOutputs of each component (and the Stack), by URN, in wire form.
     registered_outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def completed(self) -> KeysView[str]:
+        """URNs that called register_outputs."""
+        return self.registered_outputs.keys()
 
     def find(self, type_: str, name: str | None = None) -> list[Registration]:
         return [r for r in self.resources if r.type == type_ and name in (None, r.name)]
@@ -352,7 +356,7 @@ class RecordingMonitor(MockMonitor):
         call.reading = False
         response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
         _THREAD_LOOPS.add(_own(_ensure_event_loop()))  # type: ignore[no-untyped-call]
-        if request.type != "pulumi:pulumi:Stack":
+        if request.type != ROOT_STACK:
             self.plan.resources.append(
                 Registration(
                     type=request.type,
@@ -414,9 +418,8 @@ class RecordingMonitor(MockMonitor):
         return response
 
     def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802
-        self.plan.completed.add(request.urn)
         self.plan.registered_outputs[request.urn] = json_format.MessageToDict(request.outputs)
-        if "::pulumi:pulumi:Stack::" in request.urn:
+        if f"::{ROOT_STACK}::" in request.urn:
             self.plan.outputs = rpc.deserialize_properties(request.outputs)
         return super().RegisterResourceOutputs(request)  # type: ignore[no-untyped-call]
 
