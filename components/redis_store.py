@@ -72,6 +72,8 @@ class RedisStore(pulumi.ComponentResource):
         def child(*needs: pulumi.Input[pulumi.Resource]) -> pulumi.ResourceOptions:
             return pulumi.ResourceOptions(parent=self, depends_on=list(needs))
 
+        label = client_label(store)
+        values = chart_values(config, name, label)
         # The engine's own refusal of what would lose the sessions: keyed on the StatefulSet
         # that holds them (upstream/redis_volumes.py) and always protected, whatever
         # `protect` says, so a change that deletes, replaces or moves that StatefulSet makes
@@ -86,7 +88,7 @@ class RedisStore(pulumi.ComponentResource):
                 namespace=config.namespace,
                 sentinel=config.sentinel,
                 volume_size=config.volume_size,
-                claims=claim_inputs(chart_values(config, name), config.sentinel),
+                claims=claim_inputs(values, config.sentinel),
             ),
             opts=pulumi.ResourceOptions(
                 parent=self, depends_on=[cluster.agents_ready], protect=True
@@ -129,7 +131,7 @@ class RedisStore(pulumi.ComponentResource):
             version=config.chart_version,
             name=name,
             namespace=config.namespace,
-            values=chart_values(config, name, client_label(store)),
+            values=values,
             opts=child(self.namespace, self.auth_secret, *self.monitoring_crds),
         )
         self.host = master_host(name, config.namespace)
@@ -143,7 +145,7 @@ class RedisStore(pulumi.ComponentResource):
         self.redis_namespace = config.namespace
         self.owned_namespace = self.namespace
         self.secret_name = credentials_secret(store)
-        self.client_label = client_label(store)
+        self.client_label = label
         self.ready = [self.chart]
         self.register_outputs({"host": self.host, "port": self.port, "url": self.url})
 
