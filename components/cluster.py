@@ -18,15 +18,6 @@ from upstream.kubernetes import CRD
 if TYPE_CHECKING:
     from settings.models import StackConfig
 
-NAMESPACE_HINT = (
-    "create it (or fix the agent's namespace), or set omnia-agents:agentNamespaces: create "
-    "to have the program create its agent namespaces"
-)
-INSTALL_HINT = (
-    f"the cluster serves no CustomResourceDefinition {CRD_NAME}: install the Omnia operator "
-    "(its Helm chart installs the AgentRuntime CRD) before deploying agents"
-)
-
 
 class Existing(pulumi.CustomResource):
     """A read (`get`) of an object that must already exist, its outputs left as the API

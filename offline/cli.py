@@ -17,9 +17,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from components.cluster import INSTALL_HINT, NAMESPACE_HINT
 from offline.harness import Cluster, NotInClusterError, Plan
 from offline.inputs import (
+    OFFLINE_STACK,
     StackFileError,
     crd_cluster,
     display_path,
@@ -33,11 +33,11 @@ from offline.report import render_changes, render_plan
 from settings.errors import ConfigError, CrdMismatch
 from settings.fields import mask_credentials
 from settings.project import PROJECT
+from upstream.agent_runtime import INSTALL_HINT, NAMESPACE_HINT
 from upstream.kubernetes import CRD
 from upstream.prometheus_operator import CRDS as MONITORING_CRDS
 from upstream.prometheus_operator import INSTALL_HINT as MONITORING_HINT
 
-OFFLINE_STACK = "offline"  # what a file not named Pulumi.<stack>.yaml is planned as
 CRD_FILE_KEY = f"{PROJECT}:crdFile"  # agents judged by the program against this file
 CRD_NOTE = (
     "plan: no --crd or cluster crd given: the AgentRuntime CRD read is answered as present "
@@ -148,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
             cluster = crd_cluster(args.crd, cluster)
         except CrdFileError as err:
             return _fail([str(err)], 2)
-    stack = args.stack or stack_name_of(path)
+    stack = args.stack or named
     policy = None
     if args.policy:  # the pack and its config first, as the CLI loads them before the program
         from offline import analyzer

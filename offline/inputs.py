@@ -4,19 +4,16 @@ and cluster descriptions (the namespaces and CRD a mock cluster answers reads wi
 from __future__ import annotations
 
 import dataclasses
-import functools
 import logging
 import re
 from pathlib import Path
 
-import yaml
-
 from offline.harness import Cluster
+from settings.project import PROJECT, STACK_CONFIG_DIR
 from upstream.agent_runtime import CRD_NAME
 
 ROOT = Path(__file__).resolve().parents[1]  # the project: Pulumi.yaml and __main__.py
-# libyaml when present (safe variants either way): a stack of 1000 agents parses 20x faster.
-LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+OFFLINE_STACK = "offline"  # what a file not named Pulumi.<stack>.yaml is planned as
 MAX_READ = (1 << 20) + 1  # a byte past offline.yaml_v3.MAX_FILE_BYTES: enough to refuse it
 
 
@@ -32,11 +29,10 @@ class StackFileError(Exception):
         self.lines = list(lines)
 
 
-@functools.cache
 def project_settings() -> tuple[str, Path]:
-    """Project name and stackConfigDir, from Pulumi.yaml as the CLI reads them (read once)."""
-    project = yaml.load((ROOT / "Pulumi.yaml").read_text(encoding="utf-8"), Loader=LOADER)
-    return project["name"], ROOT / project.get("stackConfigDir", ".")
+    """Project name and stackConfigDir, as Pulumi.yaml says (settings.project, kept in step
+    with it by a test)."""
+    return PROJECT, ROOT / STACK_CONFIG_DIR
 
 
 def read_stack_config(path: Path, project: str) -> dict[str, str]:
@@ -70,7 +66,7 @@ def stack_file_for(stack: str) -> Path:
 
 def stack_name_of(path: Path) -> str:
     match = re.fullmatch(r"Pulumi\.(.+)\.ya?ml", path.name)
-    return match.group(1) if match else "offline"
+    return match.group(1) if match else OFFLINE_STACK
 
 
 def crd_cluster(crd_file: Path, base: Cluster | None = None) -> Cluster:

@@ -112,3 +112,14 @@ def agent_summary(agent: AgentConfig, session: SessionConfig, release: Release) 
         "name": agent.name,
         release.block: session_block(session),
     }
+
+
+# What a plan or a preview says when the cluster lacks what the agents need.
+NAMESPACE_HINT = (
+    "create it (or fix the agent's namespace), or set omnia-agents:agentNamespaces: create "
+    "to have the program create its agent namespaces"
+)
+INSTALL_HINT = (
+    f"the cluster serves no CustomResourceDefinition {CRD_NAME}: install the Omnia operator "
+    "(its Helm chart installs the AgentRuntime CRD) before deploying agents"
+)

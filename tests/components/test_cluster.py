@@ -8,7 +8,6 @@ from typing import Any
 import pytest
 import yaml
 
-from components.cluster import INSTALL_HINT, NAMESPACE_HINT
 from offline import cli, harness
 from offline.inputs import stack_file_for
 from offline.program import run_plan
@@ -25,7 +24,7 @@ from tests.support.stacks import (
     redis_namespaces,
     stack_config,
 )
-from upstream.agent_runtime import CRD_NAME
+from upstream.agent_runtime import CRD_NAME, INSTALL_HINT, NAMESPACE_HINT
 from upstream.crd_judge import Crd, check_manifests
 from upstream.kubernetes import CRD as CRD_TYPE
 from upstream.kubernetes import PROVIDER
