@@ -45,7 +45,7 @@ from pulumi.output import Unknown
 from pulumi.runtime import rpc
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
-from offline.harness import ROOT_STACK, Plan, Registration, engine_urn
+from offline.harness import ROOT_STACK, Plan, Registration, engine_urn, provider_urn
 from offline.inputs import ROOT, display_path
 from settings.fields import mask_credentials
 from upstream.go_duration import DurationError, parse_go_duration
@@ -504,7 +504,7 @@ def engine_resources(plan: Plan, project: str) -> list[EngineResource]:
         if not r.custom or r.type.startswith(PROVIDER_PREFIX):
             return None  # components and providers have none
         if r.provider:
-            ref = by_urn.get(r.provider.rsplit("::", 1)[0])
+            ref = by_urn.get(provider_urn(r.provider))
             if ref is None:
                 return None
             return analyzer_pb2.AnalyzerProviderResource(

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from offline.harness import Plan, Registration, render
+from offline.harness import Plan, Registration, provider_urn, render
 from upstream.chart_versions import change_notes
 from upstream.kubernetes import HELM_CHART_V4 as CHART_TYPE
 from upstream.kubernetes import PROVIDER as PROVIDER_TYPE
@@ -56,7 +56,7 @@ def changed_paths(old: Any, new: Any, prefix: str = "") -> list[str]:
 
 def _provider_flag(plan: Plan, resource: Registration, flag: str) -> bool:
     """Whether the provider managing this resource was configured with `flag` (true)."""
-    urn = resource.provider.rsplit("::", 1)[0] if resource.provider else ""
+    urn = provider_urn(resource.provider) if resource.provider else ""
     for candidate in plan.resources:
         if candidate.urn == urn:
             return str(candidate.inputs.get(flag)).lower() == "true"
@@ -107,9 +107,9 @@ def compare(old: Plan, new: Plan) -> list[dict[str, Any]]:
         if previous is None:
             changes.append(entry)
             continue
-        paths = changed_paths(
-            render(previous.inputs, show_secrets=True), render(resource.inputs, show_secrets=True)
-        )
+        was = render(previous.inputs, show_secrets=True)
+        now = render(resource.inputs, show_secrets=True)
+        paths = changed_paths(was, now)
         if not paths:
             changes.append({**entry, "op": "same"})
             continue
@@ -129,9 +129,7 @@ def compare(old: Plan, new: Plan) -> list[dict[str, Any]]:
                 )
             changes.append(entry)
             continue
-        if kind_of(resource.type) and delete_before_replace(
-            render(previous.inputs, show_secrets=True), render(resource.inputs, show_secrets=True)
-        ):
+        if kind_of(resource.type) and delete_before_replace(was, now):
             # provider.go Diff: same name and namespace, so the old object goes first.
             reason += " (deleted before its replacement is created: same name)"
         if previous.retain_on_delete:

@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from offline.harness import Cluster, NotInClusterError, Plan
+from offline.harness import Cluster, NotInClusterError, Plan, missing_text
 from offline.inputs import (
     OFFLINE_STACK,
     StackFileError,
@@ -48,7 +48,7 @@ CRD_NOTE = (
 def missing_lines(where: str, err: NotInClusterError) -> list[str]:
     """The engine fails a preview on a read of a missing object; say what to do about it, for
     every object missing, so one round fixes them all."""
-    lines = [f"{where}: {NotInClusterError(t, n)}" for t, n in err.missing]
+    lines = [f"{where}: {missing_text(t, n)}" for t, n in err.missing]
     kinds = [t for t, _ in err.missing]
     if any(t == CRD and n not in MONITORING_CRDS for t, n in err.missing):
         lines.append(INSTALL_HINT)

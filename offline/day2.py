@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from offline.harness import Plan
+from offline.harness import Plan, provider_urn
 from upstream.kubernetes import NAMESPACE
 
 
@@ -26,7 +26,7 @@ def review(old: Plan, new: Plan, changes: list[dict[str, Any]]) -> list[dict[str
             # provider's create of an object that exists fails with AlreadyExists.
             made = resources[entry["urn"]]
             parent = resources.get(made.parent)
-            provider = made.provider.rsplit("::", 1)[0] if made.provider else ""
+            provider = provider_urn(made.provider) if made.provider else ""
             name = reads[entry["urn"]].id
             entry["refused"] = (
                 f"namespace {name} exists (the old stack read it): creating it fails "

@@ -56,11 +56,16 @@ class NotInClusterError(Exception):
         self.type = type_
         self.name = name
         self.missing = missing or [(type_, name)]
-        super().__init__(_missing_text(type_, name))
+        super().__init__(missing_text(type_, name))
 
 
-def _missing_text(type_: str, name: str) -> str:
+def missing_text(type_: str, name: str) -> str:
     return f"the cluster has no {type_.rsplit(':', 1)[-1]} {name!r}"
+
+
+def provider_urn(ref: str) -> str:
+    """The provider's URN in a provider reference (`<urn>::<id>`, as the engine takes it)."""
+    return ref.rsplit("::", 1)[0]
 
 
 @dataclass(frozen=True)
@@ -212,7 +217,7 @@ def _needs(resource: Registration) -> set[str]:
     return {
         resource.parent,
         *resource.dependencies,
-        *(p.rsplit("::", 1)[0] for p in providers if p),
+        *(provider_urn(p) for p in providers if p),
     }
 
 
