@@ -410,30 +410,26 @@ class EngineResource:
     def name(self) -> str:
         return urn_name(self.urn)  # step_generator.go: `Name: new.URN.Name()`
 
+    def _fields(self) -> dict[str, Any]:
+        """What both messages carry (a None provider leaves the field unset)."""
+        return {
+            "type": self.type,
+            "urn": self.urn,
+            "name": self.name,
+            "options": self.options,
+            "provider": self.provider,
+        }
+
     def analyze_request(self) -> analyzer_pb2.AnalyzeRequest:
-        request = analyzer_pb2.AnalyzeRequest(
-            type=self.type,
-            urn=self.urn,
-            name=self.name,
-            properties=_struct(self.inputs),
-            options=self.options,
-        )
-        if self.provider is not None:
-            request.provider.CopyFrom(self.provider)
-        return request
+        return analyzer_pb2.AnalyzeRequest(**self._fields(), properties=_struct(self.inputs))
 
     def stack_resource(self) -> analyzer_pb2.AnalyzerResource:
         resource = analyzer_pb2.AnalyzerResource(
-            type=self.type,
-            urn=self.urn,
-            name=self.name,
+            **self._fields(),
             properties=_struct(self.outputs),
-            options=self.options,
             parent=self.parent,
             dependencies=self.dependencies,
         )
-        if self.provider is not None:
-            resource.provider.CopyFrom(self.provider)
         for key, urns in self.property_dependencies.items():
             if urns:  # analyzer_plugin.go: "Skip properties that have no dependencies."
                 resource.propertyDependencies[key].urns.extend(urns)
@@ -461,7 +457,7 @@ def _options(r: Registration) -> analyzer_pb2.AnalyzerResourceOptions:
         deleteBeforeReplace=bool(r.delete_before_replace),
         deleteBeforeReplaceDefined=r.delete_before_replace is not None,
         additionalSecretOutputs=r.secret_outputs,
-        aliases=[a for a in r.aliases],
+        aliases=list(r.aliases),
         customTimeouts=_timeouts(r),
         parent=r.parent,
     )
@@ -565,10 +561,8 @@ def engine_resources(plan: Plan, project: str) -> list[EngineResource]:
                 outputs=outputs,
                 options=_options(r),
                 provider=provider,
-                dependencies=[d for d in r.dependencies],
-                property_dependencies={
-                    k: [u for u in v] for k, v in r.property_dependencies.items()
-                },
+                dependencies=list(r.dependencies),
+                property_dependencies={k: list(v) for k, v in r.property_dependencies.items()},
             )
         )
     return found
