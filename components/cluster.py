@@ -44,18 +44,16 @@ def _judge(config: StackConfig | None, spec: Any) -> None:
         # Only the offline plan answers a read without the object (no CRD file given).
         pulumi.log.debug(f"{CRD_NAME}: served schema not known; agents not judged")
         return
+    from settings.conformance import require_fit
     from settings.errors import CrdMismatch  # jsonschema and CEL only when judged
-    from upstream.agent_runtime import planned_manifests
-    from upstream.crd_judge import Crd, CrdFileError, check_manifests
+    from upstream.crd_judge import Crd, CrdFileError
 
     served = f"the CRD the cluster serves ({CRD_NAME})"
     try:
         crd = Crd.from_object({"kind": "CustomResourceDefinition", "spec": spec}, CRD_NAME)
     except CrdFileError as err:  # a CRD without schemas: nothing to judge against
         raise CrdMismatch(served, [str(err)]) from None
-    lines = check_manifests(crd, planned_manifests(config))
-    if lines:
-        raise CrdMismatch(served, lines)
+    require_fit(crd, served, config)
 
 
 class Cluster(pulumi.ComponentResource):
