@@ -33,10 +33,11 @@ from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 from upstream.agent_runtime import TYPE as AGENT_RUNTIME
 from upstream.kubernetes import CRD, NAMESPACE
 from upstream.prometheus_operator import CRDS as MONITORING_CRDS
+from upstream.pulumi_config import SECRET_SHOWN
 
 __all__ = ["AGENT_RUNTIME"]  # and every name defined below
 
-SECRET = "[secret]"
+SECRET = SECRET_SHOWN
 UNKNOWN = "[unknown]"
 # The random provider's default special characters (pulumi-random docs).
 _RANDOM_SPECIAL = "!@#$%&*()-_=+[]{}<>:?"

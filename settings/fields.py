@@ -31,6 +31,7 @@ from upstream.kubernetes import (
     memory_bytes,
 )
 from upstream.omnia_releases import SessionType, parse_version, release_for
+from upstream.pulumi_config import SECRET_SHOWN
 from upstream.redis_chart import MaxmemoryPolicy
 from upstream.stores import STORE_NAME_MAX
 
@@ -41,7 +42,7 @@ MIN_REDIS_MEMORY = 64 * MIB
 # `user:password@` in a URL (RFC 3986 userinfo), up to the authority's last `@`.
 # The scheme is bounded so a long value without one costs linear time.
 _CREDENTIAL = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.-]{0,31}://[^/?#@\s:]*):[^/?#\s]*@")
-MASK = "[secret]"
+MASK = SECRET_SHOWN
 
 
 class HintedError(ValueError):

@@ -9,6 +9,10 @@ from __future__ import annotations
 
 import re
 
+# How the Pulumi CLI shows a secret (`pulumi config`, preview diffs): so do the plan and every
+# message of the program's.
+SECRET_SHOWN = "[secret]"
+
 # YAML 1.1 booleans that yaml.v3 reads as strings into `any` (go-yaml/yaml v3.0.1 resolve.go
 # resolveMap has only true/True/TRUE and false/False/FALSE; decode.go `scalar` turns these
 # into bools only when decoding into a typed Go bool, which config values never are).
