@@ -26,7 +26,7 @@ from upstream.go_url import (
     query,
     split_host_port,
 )
-from upstream.omnia_releases import OLDEST_KNOWN, parse_version
+from upstream.omnia_releases import OLDEST_KNOWN, parse_version, release_for
 
 # The toolchains that built the runtime images (Dockerfile.runtime: golang:1.25-alpine for the
 # alphas, tagged 2026-01-04, so Go 1.25.5; golang:1.26(-alpine) for every beta, tagged from
@@ -53,7 +53,7 @@ class GoRedis:
 # Oldest first, read from AltairaLabs/Omnia's go.mod and Dockerfile.runtime at each tag
 # (beta.10-12 and beta.14 were never tagged); HEAD (c7428e31) pins v9.21.0 like beta.17.
 GO_REDIS: tuple[GoRedis, ...] = (
-    GoRedis("0.2.0-alpha.1", "v9.17.2", "1.25.5, go.mod 1.25.1", GO_1_25, False),
+    GoRedis(OLDEST_KNOWN, "v9.17.2", "1.25.5, go.mod 1.25.1", GO_1_25, False),
     GoRedis("0.9.0-beta.1", "v9.18.0", "1.26.2+, go.mod 1.25.6", GO_1_26_MOD_1_25, True),
     GoRedis("0.9.0-beta.13", "v9.19.0", "1.26.3+, go.mod 1.26.0", GO_1_26, True),
     GoRedis("0.9.0-beta.15", "v9.20.0", "1.26.3+, go.mod 1.26.0", GO_1_26, True),
@@ -62,14 +62,11 @@ GO_REDIS: tuple[GoRedis, ...] = (
 
 
 def go_redis_for(omnia_version: str) -> GoRedis:
-    """The row an Omnia version behaves like; ValueError for one older than any release."""
+    """The row an Omnia version behaves like; release_for's ValueError for one older than
+    any release (GO_REDIS starts at the oldest)."""
+    release_for(omnia_version)
     parsed = parse_version(omnia_version)
-    found = [row for row in GO_REDIS if parse_version(row.first) <= parsed]
-    if not found:
-        raise ValueError(
-            f"{omnia_version!r} is older than the oldest Omnia release known ({OLDEST_KNOWN})"
-        )
-    return found[-1]
+    return [row for row in GO_REDIS if parse_version(row.first) <= parsed][-1]
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from upstream.go_redis_url import GoRedis, GoRedisURLError, Options, go_redis_for, parse_url
 from upstream.go_text import from_go, to_go
 from upstream.go_url import AddrError, URLError, parse, parse_addr
-from upstream.omnia_releases import parse_version
+from upstream.omnia_releases import RELEASES, release_for
 
 SECRET = "[secret]"
 # In-cluster Service names (Kubernetes DNS: <svc>.<ns>.svc[.cluster.local]).
@@ -23,9 +23,8 @@ LOOPBACK = ("localhost", "127.0.0.1", "::1")
 _BOOLEANS = (None, "true", "1", "false", "0", "")  # what go-redis's queryOptions.bool reads
 # redis.conf `databases`: 16 unless the server says otherwise.
 REDIS_DATABASES = 16
-# Omnia's alpha facades build their own client from Addr, Password and DB alone
-# (internal/session/redis.go ParseRedisURL, v0.2.0-alpha.1 ... alpha.12): no TLS, no user.
-FACADE_DROPS_TLS_AND_USER_BEFORE = "0.9.0-beta.1"
+# The oldest release whose facade keeps the URL's TLS and user name (the fix to suggest).
+_FACADE_KEEPS_FROM = next(r.first for r in RELEASES if r.facade_keeps_tls_and_user)
 
 
 @dataclass(frozen=True)
@@ -156,7 +155,7 @@ def judge_store_url(url: str, omnia_version: str) -> UrlVerdict:
     found = _host_problem(url, options, row)
     if found:
         problems.append(found)
-    if parse_version(omnia_version) < parse_version(FACADE_DROPS_TLS_AND_USER_BEFORE):
+    if not release_for(omnia_version).facade_keeps_tls_and_user:
         dropped = []
         if options.tls is not None:
             dropped.append("TLS (it would talk plain Redis to a TLS port)")
@@ -166,6 +165,6 @@ def judge_store_url(url: str, omnia_version: str) -> UrlVerdict:
             problems.append(
                 f"Omnia {omnia_version}'s facade connects with the address, password and DB "
                 f"only (internal/session/redis.go) and drops {' and '.join(dropped)}: it cannot "
-                "reach the store and exits; use Omnia 0.9.0-beta.1 or later"
+                f"reach the store and exits; use Omnia {_FACADE_KEEPS_FROM} or later"
             )
     return UrlVerdict(options, tuple(problems), tuple(_warnings(options)))
