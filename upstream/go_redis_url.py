@@ -111,6 +111,11 @@ class Options:
     skip_verify_value: str | None = None  # what `skip_verify` said, read or not
 
 
+# What queryOptions.bool reads as true and as false; any other value is its error.
+BOOL_TRUE: tuple[bytes, ...] = (b"true", b"1")
+BOOL_FALSE: tuple[bytes, ...] = (b"false", b"0", b"")
+
+
 class GoRedisURLError(ValueError):
     """ParseURL's error as go-redis returns it (`go_text`); `url_error` when net/url failed."""
 
@@ -170,9 +175,9 @@ class _Query:
 
     def boolean(self, name: bytes) -> bool:
         s = self.string(name)
-        if s in (b"true", b"1"):
+        if s in BOOL_TRUE:
             return True
-        if s in (b"false", b"0", b""):
+        if s in BOOL_FALSE:
             return False
         self._fail(
             f"redis: invalid {from_go(name)} boolean: expected true/false/1/0 or an empty "

@@ -11,7 +11,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from upstream.go_redis_url import GoRedis, GoRedisURLError, Options, go_redis_for, parse_url
+from upstream.go_redis_url import (
+    BOOL_FALSE,
+    BOOL_TRUE,
+    GoRedis,
+    GoRedisURLError,
+    Options,
+    go_redis_for,
+    parse_url,
+)
 from upstream.go_text import from_go, to_go
 from upstream.go_url import AddrError, URLError, parse, parse_addr
 from upstream.omnia_releases import RELEASES, release_for
@@ -20,7 +28,8 @@ SECRET = "[secret]"
 # In-cluster Service names (Kubernetes DNS: <svc>.<ns>.svc[.cluster.local]).
 IN_CLUSTER_SUFFIXES = (".svc", ".svc.cluster.local")
 LOOPBACK = ("localhost", "127.0.0.1", "::1")
-_BOOLEANS = (None, "true", "1", "false", "0", "")  # what go-redis's queryOptions.bool reads
+# skip_verify absent, or a value go-redis's queryOptions.bool reads.
+_BOOLEANS = (None, *map(from_go, BOOL_TRUE + BOOL_FALSE))
 # redis.conf `databases`: 16 unless the server says otherwise.
 REDIS_DATABASES = 16
 # The oldest release whose facade keeps the URL's TLS and user name (the fix to suggest).
