@@ -109,6 +109,7 @@ class Options:
     conn_max_lifetime: int = 0
     conn_max_lifetime_jitter: int = 0
     skip_verify_value: str | None = None  # what `skip_verify` said, read or not
+    url_host: str | None = None  # net/url's Host, before SplitHostPort (tcp only)
 
 
 # What queryOptions.bool reads as true and as false; any other value is its error.
@@ -224,6 +225,7 @@ def parse_url(url: str, go_redis: GoRedis) -> Options:
             addr=from_go(join_host_port(host, port)),
             host=from_go(host),
             port=from_go(port),
+            url_host=from_go(parsed.host),
             username=username,
             password=password,
             db=db,
@@ -239,6 +241,7 @@ def parse_url(url: str, go_redis: GoRedis) -> Options:
             addr=from_go(parsed.path),
             host=None,
             port=None,
+            url_host=None,
             username=username,
             password=password,
             db=0,
@@ -255,6 +258,7 @@ def _conn_params(
     addr: str,
     host: str | None,
     port: str | None,
+    url_host: str | None,
     username: str,
     password: str,
     db: int,
@@ -330,4 +334,5 @@ def _conn_params(
         conn_max_lifetime=conn_max_lifetime,
         conn_max_lifetime_jitter=jitter,
         skip_verify_value=skip_verify_value,
+        url_host=url_host,
     )
