@@ -12,8 +12,9 @@ v9.19.0, v9.20.0 and v9.21.0: identical but for `conn_max_lifetime_jitter`, read
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any, Literal
 
 from upstream.go_duration import DurationError, parse_go_duration
 from upstream.go_text import GoNumError, atoi, from_go, is_blank, quote, to_go, wrap_int64
@@ -26,7 +27,7 @@ from upstream.go_url import (
     query,
     split_host_port,
 )
-from upstream.omnia_releases import OLDEST_KNOWN, parse_version
+from upstream.omnia_releases import OLDEST_KNOWN, parse_version, release_for
 
 # The toolchains that built the runtime images (Dockerfile.runtime: golang:1.25-alpine for the
 # alphas, tagged 2026-01-04, so Go 1.25.5; golang:1.26(-alpine) for every beta, tagged from
@@ -53,7 +54,7 @@ class GoRedis:
 # Oldest first, read from AltairaLabs/Omnia's go.mod and Dockerfile.runtime at each tag
 # (beta.10-12 and beta.14 were never tagged); HEAD (c7428e31) pins v9.21.0 like beta.17.
 GO_REDIS: tuple[GoRedis, ...] = (
-    GoRedis("0.2.0-alpha.1", "v9.17.2", "1.25.5, go.mod 1.25.1", GO_1_25, False),
+    GoRedis(OLDEST_KNOWN, "v9.17.2", "1.25.5, go.mod 1.25.1", GO_1_25, False),
     GoRedis("0.9.0-beta.1", "v9.18.0", "1.26.2+, go.mod 1.25.6", GO_1_26_MOD_1_25, True),
     GoRedis("0.9.0-beta.13", "v9.19.0", "1.26.3+, go.mod 1.26.0", GO_1_26, True),
     GoRedis("0.9.0-beta.15", "v9.20.0", "1.26.3+, go.mod 1.26.0", GO_1_26, True),
@@ -62,14 +63,11 @@ GO_REDIS: tuple[GoRedis, ...] = (
 
 
 def go_redis_for(omnia_version: str) -> GoRedis:
-    """The row an Omnia version behaves like; ValueError for one older than any release."""
+    """The row an Omnia version behaves like; release_for's ValueError for one older than
+    any release (GO_REDIS starts at the oldest)."""
+    release_for(omnia_version)
     parsed = parse_version(omnia_version)
-    found = [row for row in GO_REDIS if parse_version(row.first) <= parsed]
-    if not found:
-        raise ValueError(
-            f"{omnia_version!r} is older than the oldest Omnia release known ({OLDEST_KNOWN})"
-        )
-    return found[-1]
+    return [row for row in GO_REDIS if parse_version(row.first) <= parsed][-1]
 
 
 @dataclass(frozen=True)
@@ -112,6 +110,12 @@ class Options:
     conn_max_lifetime: int = 0
     conn_max_lifetime_jitter: int = 0
     skip_verify_value: str | None = None  # what `skip_verify` said, read or not
+    url_host: str | None = None  # net/url's Host, before SplitHostPort (tcp only)
+
+
+# What queryOptions.bool reads as true and as false; any other value is its error.
+BOOL_TRUE: tuple[bytes, ...] = (b"true", b"1")
+BOOL_FALSE: tuple[bytes, ...] = (b"false", b"0", b"")
 
 
 class GoRedisURLError(ValueError):
@@ -139,6 +143,9 @@ class _Query:
             return b""
         del self.values[name]
         return found[-1]  # the last of a repeated option wins
+
+    def text(self, name: bytes) -> str:
+        return from_go(self.string(name))
 
     def _fail(self, text: str) -> None:
         if self.err is None:
@@ -173,9 +180,9 @@ class _Query:
 
     def boolean(self, name: bytes) -> bool:
         s = self.string(name)
-        if s in (b"true", b"1"):
+        if s in BOOL_TRUE:
             return True
-        if s in (b"false", b"0", b""):
+        if s in BOOL_FALSE:
             return False
         self._fail(
             f"redis: invalid {from_go(name)} boolean: expected true/false/1/0 or an empty "
@@ -198,13 +205,16 @@ def parse_url(url: str, go_redis: GoRedis) -> Options:
     except URLError as bad:
         raise GoRedisURLError(str(bad), bad) from None
     username, password = _user_password(parsed.user)
-    values = query(parsed.raw_query, go_redis.url_rules)
+    network: Literal["tcp", "unix"] = "tcp"
+    host: str | None = None
+    port: str | None = None
+    url_host: str | None = None
+    db = 0
     if parsed.scheme in (b"redis", b"rediss"):
         split = split_host_port(parsed.host)
-        host, port = split if split is not None else (parsed.host, b"")
-        host, port = host or b"localhost", port or b"6379"
+        raw_host, raw_port = split if split is not None else (parsed.host, b"")
+        raw_host, raw_port = raw_host or b"localhost", raw_port or b"6379"
         fields = [f for f in parsed.path.split(b"/") if f]
-        db = 0
         if len(fields) == 1:
             try:
                 db = atoi(fields[0])
@@ -214,75 +224,64 @@ def parse_url(url: str, go_redis: GoRedis) -> Options:
                 ) from None
         elif len(fields) > 1:
             raise GoRedisURLError(f"redis: invalid URL path: {from_go(parsed.path)}")
-        tls = parsed.scheme == b"rediss"
-        return _conn_params(
-            values,
-            go_redis,
-            network="tcp",
-            addr=from_go(join_host_port(host, port)),
-            host=from_go(host),
-            port=from_go(port),
-            username=username,
-            password=password,
-            db=db,
-            tls=tls,
-        )
-    if parsed.scheme == b"unix":
+        addr = from_go(join_host_port(raw_host, raw_port))
+        host, port, url_host = from_go(raw_host), from_go(raw_port), from_go(parsed.host)
+    elif parsed.scheme == b"unix":
         if is_blank(parsed.path):  # the socket path is required
             raise GoRedisURLError("redis: empty unix socket path")
-        return _conn_params(
-            values,
-            go_redis,
-            network="unix",
-            addr=from_go(parsed.path),
-            host=None,
-            port=None,
-            username=username,
-            password=password,
-            db=0,
-            tls=False,
-        )
-    raise GoRedisURLError(f"redis: invalid URL scheme: {from_go(parsed.scheme)}")
+        network, addr = "unix", from_go(parsed.path)
+    else:
+        raise GoRedisURLError(f"redis: invalid URL scheme: {from_go(parsed.scheme)}")
+    server = Options(
+        network=network,
+        addr=addr,
+        host=host,
+        port=port,
+        username=username,
+        password=password,
+        db=db,
+        tls=TLS(server_name=host or "", insecure_skip_verify=False)
+        if parsed.scheme == b"rediss"
+        else None,
+        url_host=url_host,
+    )
+    return _conn_params(query(parsed.raw_query, go_redis.url_rules), go_redis, server)
 
 
-def _conn_params(
-    values: dict[bytes, list[bytes]],
-    go_redis: GoRedis,
-    *,
-    network: Literal["tcp", "unix"],
-    addr: str,
-    host: str | None,
-    port: str | None,
-    username: str,
-    password: str,
-    db: int,
-    tls: bool,
-) -> Options:
-    """go-redis's `setupConnParams`, in its order (the first bad value is the error)."""
+# setupConnParams's reads after `db`, in its order (the first bad value is the error); each
+# name is both the query option and the Options field.
+_PARAMS: tuple[tuple[str, Callable[[_Query, bytes], int | str | bool]], ...] = (
+    ("protocol", _Query.integer),
+    ("client_name", _Query.text),
+    ("max_retries", _Query.integer),
+    ("min_retry_backoff", _Query.duration),
+    ("max_retry_backoff", _Query.duration),
+    ("dial_timeout", _Query.duration),
+    ("read_timeout", _Query.duration),
+    ("write_timeout", _Query.duration),
+    ("pool_fifo", _Query.boolean),
+    ("pool_size", _Query.integer),
+    ("pool_timeout", _Query.duration),
+    ("min_idle_conns", _Query.integer),
+    ("max_idle_conns", _Query.integer),
+    ("max_active_conns", _Query.integer),
+    ("max_concurrent_dials", _Query.integer),
+)
+
+
+def _conn_params(values: dict[bytes, list[bytes]], go_redis: GoRedis, server: Options) -> Options:
+    """go-redis's `setupConnParams` on what the URL's address part set, in its order."""
     given = values.get(b"skip_verify")
     skip_verify_value = from_go(given[-1]) if given else None
     q = _Query(values)
+    db = server.db
     given_db = q.string(b"db")  # read apart, its error returned at once
     if given_db:
         try:
             db = atoi(given_db)
         except GoNumError as bad:
             raise GoRedisURLError(f"redis: invalid database number: {bad}") from None
-    protocol = q.integer(b"protocol")
-    client_name = from_go(q.string(b"client_name"))
-    max_retries = q.integer(b"max_retries")
-    min_retry_backoff = q.duration(b"min_retry_backoff")
-    max_retry_backoff = q.duration(b"max_retry_backoff")
-    dial_timeout = q.duration(b"dial_timeout")
-    read_timeout = q.duration(b"read_timeout")
-    write_timeout = q.duration(b"write_timeout")
-    pool_fifo = q.boolean(b"pool_fifo")
-    pool_size = q.integer(b"pool_size")
-    pool_timeout = q.duration(b"pool_timeout")
-    min_idle_conns = q.integer(b"min_idle_conns")
-    max_idle_conns = q.integer(b"max_idle_conns")
-    max_active_conns = q.integer(b"max_active_conns")
-    max_concurrent_dials = q.integer(b"max_concurrent_dials")
+    read: dict[str, Any] = {field: kind(q, field.encode()) for field, kind in _PARAMS}
     # The old names are read only when the new one is absent (and are unexpected otherwise).
     idle = b"conn_max_idle_time" if q.has(b"conn_max_idle_time") else b"idle_timeout"
     conn_max_idle_time = q.duration(idle)
@@ -293,39 +292,21 @@ def _conn_params(
         jitter = min(q.duration(b"conn_max_lifetime_jitter"), conn_max_lifetime)
     if q.err is not None:
         raise GoRedisURLError(q.err)
-    skip_verify = False
-    if tls and q.has(b"skip_verify"):
-        skip_verify = q.boolean(b"skip_verify")  # a bad value sets q.err, never checked again
+    tls = server.tls
+    if tls is not None and q.has(b"skip_verify"):
+        # A bad value sets q.err, never checked again: the certificate is verified.
+        tls = replace(tls, insecure_skip_verify=q.boolean(b"skip_verify"))
     left = sorted(q.values)
     if left:
         names = ", ".join(from_go(name) for name in left)
         raise GoRedisURLError(f"redis: unexpected option: {names}")
-    return Options(
-        network=network,
-        addr=addr,
-        host=host,
-        port=port,
-        username=username,
-        password=password,
+    return replace(
+        server,
         db=db,
-        tls=TLS(server_name=host or "", insecure_skip_verify=skip_verify) if tls else None,
-        protocol=protocol,
-        client_name=client_name,
-        max_retries=max_retries,
-        min_retry_backoff=min_retry_backoff,
-        max_retry_backoff=max_retry_backoff,
-        dial_timeout=dial_timeout,
-        read_timeout=read_timeout,
-        write_timeout=write_timeout,
-        pool_fifo=pool_fifo,
-        pool_size=pool_size,
-        pool_timeout=pool_timeout,
-        min_idle_conns=min_idle_conns,
-        max_idle_conns=max_idle_conns,
-        max_active_conns=max_active_conns,
-        max_concurrent_dials=max_concurrent_dials,
+        tls=tls,
         conn_max_idle_time=conn_max_idle_time,
         conn_max_lifetime=conn_max_lifetime,
         conn_max_lifetime_jitter=jitter,
         skip_verify_value=skip_verify_value,
+        **read,
     )

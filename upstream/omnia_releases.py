@@ -55,6 +55,9 @@ class Release:
     history: Mapping[str, str] | None
     extra_env: bool  # spec.runtime.extraEnv exists
     pod_annotations: bool  # spec.extraPodAnnotations exists
+    # The facade's own Redis client keeps the URL's TLS and user name; the alphas' builds it
+    # from Addr, Password and DB alone (internal/session/redis.go ParseRedisURL).
+    facade_keeps_tls_and_user: bool
 
 
 # Oldest first. A version between two rows behaves like the row before it.
@@ -69,6 +72,7 @@ RELEASES: tuple[Release, ...] = (
         history=_PROMPTKIT_HISTORY,
         extra_env=False,
         pod_annotations=False,
+        facade_keeps_tls_and_user=False,
     ),
     Release(
         first="0.9.0-beta.1",
@@ -82,6 +86,7 @@ RELEASES: tuple[Release, ...] = (
         history=_PROMPTKIT_HISTORY,
         extra_env=True,
         pod_annotations=True,
+        facade_keeps_tls_and_user=True,
     ),
     Release(
         first="0.9.0-beta.17",
@@ -93,6 +98,7 @@ RELEASES: tuple[Release, ...] = (
         history=_PROMPTKIT_HISTORY,
         extra_env=True,
         pod_annotations=True,
+        facade_keeps_tls_and_user=True,
     ),
     Release(
         first="HEAD",
@@ -104,6 +110,7 @@ RELEASES: tuple[Release, ...] = (
         history=None,  # fefff828 passes `ttl` to the state store
         extra_env=True,
         pod_annotations=True,
+        facade_keeps_tls_and_user=True,
     ),
 )
 NEWEST_KNOWN = next(r.last for r in reversed(RELEASES) if r.last is not None)
@@ -120,6 +127,7 @@ UNSET = Release(
     history=_PROMPTKIT_HISTORY,
     extra_env=False,
     pod_annotations=False,
+    facade_keeps_tls_and_user=True,  # never used: redis needs omniaVersion
 )
 # Env names the program or the operator sets from the credentials Secret: a user's own entry
 # would race with (or shadow) them.

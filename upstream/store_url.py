@@ -11,21 +11,28 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from upstream.go_redis_url import GoRedis, GoRedisURLError, Options, go_redis_for, parse_url
+from upstream.go_redis_url import (
+    BOOL_FALSE,
+    BOOL_TRUE,
+    GoRedisURLError,
+    Options,
+    go_redis_for,
+    parse_url,
+)
 from upstream.go_text import from_go, to_go
-from upstream.go_url import AddrError, URLError, parse, parse_addr
-from upstream.omnia_releases import parse_version
+from upstream.go_url import URLError
+from upstream.omnia_releases import RELEASES, release_for
 
 SECRET = "[secret]"
 # In-cluster Service names (Kubernetes DNS: <svc>.<ns>.svc[.cluster.local]).
 IN_CLUSTER_SUFFIXES = (".svc", ".svc.cluster.local")
 LOOPBACK = ("localhost", "127.0.0.1", "::1")
-_BOOLEANS = (None, "true", "1", "false", "0", "")  # what go-redis's queryOptions.bool reads
+# skip_verify absent, or a value go-redis's queryOptions.bool reads.
+_BOOLEANS = (None, *map(from_go, BOOL_TRUE + BOOL_FALSE))
 # redis.conf `databases`: 16 unless the server says otherwise.
 REDIS_DATABASES = 16
-# Omnia's alpha facades build their own client from Addr, Password and DB alone
-# (internal/session/redis.go ParseRedisURL, v0.2.0-alpha.1 ... alpha.12): no TLS, no user.
-FACADE_DROPS_TLS_AND_USER_BEFORE = "0.9.0-beta.1"
+# The oldest release whose facade keeps the URL's TLS and user name (the fix to suggest).
+_FACADE_KEEPS_FROM = next(r.first for r in RELEASES if r.facade_keeps_tls_and_user)
 
 
 @dataclass(frozen=True)
@@ -73,20 +80,15 @@ def masked_error(refused: GoRedisURLError) -> str:
     return _printable(f'parse "{SECRET}": {reason}')
 
 
-def _host_problem(url: str, options: Options, row: GoRedis) -> str | None:
-    """An address the runtime cannot dial, though ParseURL built one."""
+def _host_problem(options: Options) -> str | None:
+    """An address the runtime cannot dial, though ParseURL built one. (A bracketed host that
+    is not an IPv6 address never gets here: net/url refuses it.)"""
     host, port = options.host or "", options.port or ""
-    raw_host = from_go(parse(to_go(url), row.url_rules).host)
-    if "[" in host or (":" in host and not raw_host.startswith("[")):
+    if "[" in host or (":" in host and not (options.url_host or "").startswith("[")):
         return (
             "its host is not one address the runtime can dial (go-redis builds "
             f"{_printable(options.addr)!r}): put an IPv6 address in brackets, with a port"
         )
-    if ":" in host:
-        try:
-            parse_addr(to_go(host))
-        except AddrError:
-            return "its bracketed host is not an IPv6 address"
     if not port.isdigit() or not 1 <= int(port) <= 65535:
         return f"port {_printable(port)!r}: the runtime's dial fails (a TCP port is 1-65535)"
     return None
@@ -153,10 +155,10 @@ def judge_store_url(url: str, omnia_version: str) -> UrlVerdict:
             options, problems=("a unix socket is in the agent's own pod: no store is there",)
         )
     problems = []
-    found = _host_problem(url, options, row)
+    found = _host_problem(options)
     if found:
         problems.append(found)
-    if parse_version(omnia_version) < parse_version(FACADE_DROPS_TLS_AND_USER_BEFORE):
+    if not release_for(omnia_version).facade_keeps_tls_and_user:
         dropped = []
         if options.tls is not None:
             dropped.append("TLS (it would talk plain Redis to a TLS port)")
@@ -166,6 +168,6 @@ def judge_store_url(url: str, omnia_version: str) -> UrlVerdict:
             problems.append(
                 f"Omnia {omnia_version}'s facade connects with the address, password and DB "
                 f"only (internal/session/redis.go) and drops {' and '.join(dropped)}: it cannot "
-                "reach the store and exits; use Omnia 0.9.0-beta.1 or later"
+                f"reach the store and exits; use Omnia {_FACADE_KEEPS_FROM} or later"
             )
     return UrlVerdict(options, tuple(problems), tuple(_warnings(options)))

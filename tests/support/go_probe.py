@@ -42,7 +42,6 @@ class GoProbe:
 
     def __init__(self, workdir: Path, go_mod_line: str) -> None:
         root = goroot()
-        self.version = go_version(root)
         workdir.mkdir(parents=True, exist_ok=True)
         (workdir / "go.mod").write_text(f"module probe\n\ngo {go_mod_line}\n", encoding="utf-8")
         (workdir / "main.go").write_bytes(SOURCE.read_bytes())

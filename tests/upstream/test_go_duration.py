@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 from typing import Any
 
@@ -14,6 +15,7 @@ from tests.support.shared import DURATION_VECTORS, shared_file
 from upstream.go_duration import DurationError, parse_go_duration
 
 
+@functools.cache  # read once: the tests only read it
 def _vectors() -> dict[str, Any]:
     path = shared_file(DURATION_VECTORS, "Go's time.ParseDuration test table")
     data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
@@ -88,9 +90,8 @@ def test_overflow_is_told_apart_from_bad_syntax() -> None:
     from upstream.go_duration import MAX_DURATION, DurationOverflowError
 
     assert parse_go_duration(MAX_DURATION) == 2**63 - 1
-    vectors = json.loads(shared_file(DURATION_VECTORS, "Go's time_test.go").read_text())
     overflows = []
-    for text in vectors["invalid"]:
+    for text in _vectors()["invalid"]:
         with pytest.raises(DurationError) as caught:
             parse_go_duration(text)
         if isinstance(caught.value, DurationOverflowError):

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from typing import Any
@@ -44,6 +45,7 @@ FIELDS: dict[str, tuple[str, Any]] = {
 }
 
 
+@functools.cache  # read once: the tests only read it
 def _vectors() -> dict[str, Any]:
     path = shared_file(URL_DIR / "vectors.json", "go-redis's TestParseURL table")
     data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
@@ -81,8 +83,9 @@ def test_every_accepted_vector_gives_go_redis_options_at_v9_21_0() -> None:
 
 def test_every_refused_vector_gives_go_redis_error_in_every_release() -> None:
     wrong = {}
+    cases = _vectors()["refused"]
     for row in GO_REDIS:
-        for case in _vectors()["refused"]:
+        for case in cases:
             try:
                 parse_url(case["url"], row)
                 wrong[(row.version, case["url"])] = "accepted"
@@ -93,8 +96,9 @@ def test_every_refused_vector_gives_go_redis_error_in_every_release() -> None:
 
 
 def test_vectors_without_the_jitter_option_hold_in_every_release() -> None:
+    accepted = _vectors()["accepted"]
     for row in GO_REDIS:
-        for case in _vectors()["accepted"]:
+        for case in accepted:
             if "since" not in case:
                 assert _seen(parse_url(case["url"], row)) == _expected(case), (row, case)
 
