@@ -22,8 +22,9 @@ from upstream.go_redis_url import (
 from upstream.go_text import from_go, to_go
 from upstream.go_url import URLError
 from upstream.omnia_releases import RELEASES, release_for
+from upstream.pulumi_config import SECRET_SHOWN
 
-SECRET = "[secret]"
+SECRET = SECRET_SHOWN  # in place of the URL wherever a message would quote it
 # In-cluster Service names (Kubernetes DNS: <svc>.<ns>.svc[.cluster.local]).
 IN_CLUSTER_SUFFIXES = (".svc", ".svc.cluster.local")
 LOOPBACK = ("localhost", "127.0.0.1", "::1")
