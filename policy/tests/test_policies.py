@@ -307,10 +307,6 @@ def test_unknown_values_at_first_preview_are_not_violations() -> None:
 # ---- the gaps issue 16 found: each planted in a real prod plan --------------------------
 
 
-def _with(plan: harness.Plan, name: str, change: Callable[[dict[str, Any]], None]) -> None:
-    _plant(plan, name, change)
-
-
 @pytest.mark.parametrize(
     ("change", "message"),
     [

@@ -54,16 +54,6 @@ def redis_namespaces(raw: dict[str, Any]) -> set[str]:
     return {a["namespace"] for a in raw["agents"] if expected_session(raw, a)["type"] == "redis"}
 
 
-def context_era(raw: dict[str, Any], version: str = "0.9.0-beta.17") -> dict[str, Any]:
-    """A stack file's config moved to a 0.9.0-beta.17+ release (`facade` became `facades`)."""
-    raw = copy.deepcopy(raw)
-    raw["omniaVersion"] = version
-    for agent in raw["agents"]:
-        if "facade" in agent.get("spec", {}):
-            agent["spec"]["facades"] = [agent["spec"].pop("facade")]
-    return raw
-
-
 def expected_url(raw: dict[str, Any], password: str) -> str:
     host = f"redis-master.{raw['redis']['namespace']}.svc"
     return f"redis://:{quote(password, safe='')}@{host}:6379"
