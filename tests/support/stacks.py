@@ -35,6 +35,13 @@ def stack_config(stack: str) -> dict[str, Any]:
     }
 
 
+def prod_with(**redis: Any) -> dict[str, Any]:
+    """The prod stack's config with these `redis.*` keys set over its own."""
+    raw = stack_config("prod")
+    raw["redis"] = {**copy.deepcopy(raw["redis"]), **redis}
+    return raw
+
+
 def secret_value(value: Any) -> Any:
     """Unwrap a value the monitor received as a secret; fail if it was sent in clear."""
     assert rpc.is_rpc_secret(value), f"not sent as a secret: {value!r}"
