@@ -18,8 +18,6 @@ from pathlib import Path
 
 import pytest
 
-from settings.loader import parse_config
-from settings.models import RedisConfig
 from tests.support.redis_procs import (
     Cluster,
     Server,
@@ -30,7 +28,7 @@ from tests.support.redis_procs import (
 )
 from tests.support.render import RenderedConfigs, rendered_configs
 from tests.support.shared import need
-from tests.support.stacks import stack_config
+from tests.support.stacks import down_after_s, prod_redis, stack_config
 from upstream.redis_chart import PASSWORD_LENGTH
 
 # How much later than down-after a new master must be named (measured ≈ 1.2 s; see
@@ -38,17 +36,12 @@ from upstream.redis_chart import PASSWORD_LENGTH
 ELECTION_SLACK_S = 5.0
 
 
-def prod_redis() -> RedisConfig:
-    redis = parse_config(stack_config("prod"), "stacks/Pulumi.prod.yaml").redis
-    assert redis is not None and redis.sentinel
-    return redis
-
-
 @pytest.fixture
 def cluster(tmp_path: Path) -> Iterator[Cluster]:
     need("redis-server")
     need("redis-sentinel")
     redis = prod_redis()
+    assert redis.sentinel
     password = "".join(
         secrets.choice(string.ascii_letters + string.digits) for _ in range(PASSWORD_LENGTH)
     )
@@ -66,10 +59,6 @@ def _follow(cluster: Cluster) -> SessionWriter:
     writer = SessionWriter(cluster.password, cluster.master_port)
     writer.start()
     return writer
-
-
-def _down_after_s() -> float:
-    return prod_redis().failover.down_after_milliseconds / 1000
 
 
 def _role(node: Server) -> str:
@@ -115,7 +104,7 @@ def test_kill_9_of_the_master(cluster: Cluster) -> None:
         assert old is not None
         killed = time.monotonic()
         cluster.node(old).kill()
-        new, named = cluster.new_master(old, _down_after_s() + ELECTION_SLACK_S)
+        new, named = cluster.new_master(old, down_after_s() + ELECTION_SLACK_S)
         _acks_after(writer, named)
     finally:
         log = writer.stop()
@@ -139,7 +128,7 @@ def test_planned_failover_as_the_charts_prestop_does(cluster: Cluster) -> None:
         _acks_after(writer, named)
     finally:
         log = writer.stop()
-    assert named - started < _down_after_s()  # no waiting for a timeout
+    assert named - started < down_after_s()  # no waiting for a timeout
     new = cluster.master_port()
     assert new is not None
     assert len([at for _, at in log.acked if at < started]) > 100
@@ -162,7 +151,7 @@ def test_frozen_master_refuses_what_the_failover_would_discard(cluster: Cluster)
         time.sleep(1.5)
         frozen.signal(signal.SIGSTOP)
         # Frozen until Sentinel has promoted a replica (past down-after), and a second more.
-        cluster.new_master(old, _down_after_s() + ELECTION_SLACK_S)
+        cluster.new_master(old, down_after_s() + ELECTION_SLACK_S)
         time.sleep(1.0)
         frozen.signal(signal.SIGCONT)
         resumed = time.monotonic()

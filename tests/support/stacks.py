@@ -14,6 +14,8 @@ from pulumi.runtime import rpc
 
 from offline import harness
 from offline.inputs import stack_file_for
+from settings.loader import parse_config
+from settings.models import RedisConfig
 from settings.project import PROJECT
 from upstream.agent_runtime import TYPE as AGENT_RUNTIME
 from upstream.kubernetes import HELM_CHART_V4 as CHART
@@ -33,6 +35,18 @@ def stack_config(stack: str) -> dict[str, Any]:
     return {
         k.removeprefix(prefix): v for k, v in document["config"].items() if k.startswith(prefix)
     }
+
+
+def prod_redis() -> RedisConfig:
+    """The prod stack's Redis settings, parsed as the program parses them."""
+    redis = parse_config(stack_config("prod"), "stacks/Pulumi.prod.yaml").redis
+    assert redis is not None
+    return redis
+
+
+def down_after_s() -> float:
+    """The prod stack's Sentinel down-after, in seconds: what a failover waits for."""
+    return prod_redis().failover.down_after_milliseconds / 1000
 
 
 def prod_with(**redis: Any) -> dict[str, Any]:
