@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import copy
 import secrets
-import string
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,11 +21,11 @@ from typing import Any
 import pytest
 import redis
 
-from tests.support.redis_procs import Cluster, Server, wait_for
+from tests.support.redis_procs import Cluster, Server, generated_password, wait_for
 from tests.support.render import RenderedConfigs, configs_of_values
 from tests.support.shared import need
 from tests.support.stacks import down_after_s, prod_redis
-from upstream.redis_chart import PASSWORD_LENGTH, chart_values
+from upstream.redis_chart import chart_values
 
 # A bound for a hung election, not a timing claim (a new master is named ≈ 1.2 s after
 # down-after, benchmarks/RESULTS.md); the refused topologies get half as long again.
@@ -47,15 +46,10 @@ def _values(**change: Any) -> dict[str, Any]:
     return values
 
 
-def _password() -> str:
-    alphabet = string.ascii_letters + string.digits
-    return "".join(secrets.choice(alphabet) for _ in range(PASSWORD_LENGTH))
-
-
 def _start(tmp: Path, configs: RenderedConfigs, nodes: int) -> Cluster:
     need("redis-server")
     need("redis-sentinel")
-    cluster = Cluster(tmp, configs, _password(), replicas=nodes - 1, sentinels=nodes)
+    cluster = Cluster(tmp, configs, generated_password(), replicas=nodes - 1, sentinels=nodes)
     cluster.start()
     return cluster
 

@@ -9,9 +9,7 @@ project's URL builder, as the chart's kubectl sidecar makes the `redis-master` S
 
 from __future__ import annotations
 
-import secrets
 import signal
-import string
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,13 +21,13 @@ from tests.support.redis_procs import (
     Server,
     SessionWriter,
     as_config_get,
+    generated_password,
     missing_sessions,
     wait_for,
 )
 from tests.support.render import RenderedConfigs, rendered_configs
 from tests.support.shared import need
 from tests.support.stacks import down_after_s, prod_redis, stack_config
-from upstream.redis_chart import PASSWORD_LENGTH
 
 # How much later than down-after a new master must be named (measured ≈ 1.2 s; see
 # benchmarks/RESULTS.md): a bound for a hung election, not a timing claim.
@@ -42,9 +40,7 @@ def cluster(tmp_path: Path) -> Iterator[Cluster]:
     need("redis-sentinel")
     redis = prod_redis()
     assert redis.sentinel
-    password = "".join(
-        secrets.choice(string.ascii_letters + string.digits) for _ in range(PASSWORD_LENGTH)
-    )
+    password = generated_password()
     nodes = redis.master_replicas + 1  # a Sentinel per node, as the chart runs them
     configs = rendered_configs(stack_config("prod"), tmp_path)
     running = Cluster(tmp_path, configs, password, replicas=redis.master_replicas, sentinels=nodes)

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import shutil
 import signal
 import socket
+import string
 import subprocess
 import threading
 import time
@@ -22,7 +24,13 @@ from typing import Any, Protocol, cast
 
 import redis
 
-from upstream.redis_chart import MASTER_SET, PARALLEL_SYNCS, QUORUM, ServerSettings
+from upstream.redis_chart import (
+    MASTER_SET,
+    PARALLEL_SYNCS,
+    PASSWORD_LENGTH,
+    QUORUM,
+    ServerSettings,
+)
 from upstream.redis_url import redis_url
 
 _UNITS = {"kb": 1024, "mb": 1024**2, "gb": 1024**3}
@@ -38,6 +46,13 @@ def binary(name: str) -> str:
     if found is None:
         raise MissingBinaryError(f"{name} is not installed (Debian: apt-get install {name})")
     return found
+
+
+def generated_password() -> str:
+    """A password like the stack's RandomPassword: PASSWORD_LENGTH, no special characters
+    (components/redis_store.py sets special=False)."""
+    alphabet = string.ascii_letters + string.digits
+    return "".join(secrets.choice(alphabet) for _ in range(PASSWORD_LENGTH))
 
 
 def free_port() -> int:
