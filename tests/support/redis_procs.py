@@ -86,11 +86,21 @@ class Server:
         self.preexec: Callable[[], None] | None = None  # run in the child before exec
         self._choose_port()
 
+    # The host a client names: the address it binds, or the name a TLS server's cert holds.
+    client_host = "127.0.0.1"
+
+    def _listen(self) -> str:
+        """redis.conf's lines for where it listens (`self.port`, chosen before)."""
+        return f"port {self.port}\n"
+
+    def _client_tls(self) -> dict[str, Any]:
+        """redis-py's TLS arguments: none for a plain server."""
+        return {}
+
     def _choose_port(self) -> None:
         self.port = free_port()
         self.conf.write_text(
-            f"port {self.port}\nbind 127.0.0.1\ndir {self.workdir}\nprotected-mode yes\n"
-            f"{self.extra}",
+            f"{self._listen()}bind 127.0.0.1\ndir {self.workdir}\nprotected-mode yes\n{self.extra}",
             encoding="utf-8",
         )
 
@@ -107,11 +117,12 @@ class Server:
 
     def client(self, timeout: float = 1.0) -> redis.Redis:
         return redis.Redis(
-            host="127.0.0.1",
+            host=self.client_host,
             port=self.port,
             password=self.password,
             socket_timeout=timeout,
             socket_connect_timeout=timeout,
+            **self._client_tls(),
         )
 
     def start(self) -> None:
