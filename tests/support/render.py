@@ -135,9 +135,10 @@ class RenderedConfigs:
         lines = []
         for include in _INCLUDE.findall(script):
             lines += [line for line in _lines(self.files[include]) if not line.startswith("dir ")]
-        lines += [f"requirepass {password}", f"masterauth {password}"]
-        if master_port is not None:
-            lines.append(f"replicaof 127.0.0.1 {master_port}")
+        # Imported here: redis_procs needs redis-py, which policy/venv (importing this) lacks.
+        from tests.support.redis_procs import auth_lines
+
+        lines += auth_lines(password, master_port)
         return "\n".join(lines) + "\n"
 
     def sentinel(self, password: str, master_port: int) -> str:
