@@ -23,7 +23,7 @@ from offline.inputs import ROOT
 from offline.program import run_plan
 from policy import rules
 from policy.tests.test_policies import CHART, _pack_config, run_policies
-from tests.support.render import need_charts, objects, with_redis, write_stack
+from tests.support.render import need_charts, objects, set_path, with_redis, write_stack
 from tests.support.shared import need_helm
 from tests.support.stacks import stack_config
 from upstream.chart_versions import CHECKED
@@ -92,14 +92,7 @@ def _set(path: str, value: Any) -> Callable[[dict[str, Any]], None]:
     """A change setting one dotted values key (None: removed)."""
 
     def change(values: dict[str, Any]) -> None:
-        *head, last = path.split(".")
-        node = values
-        for part in head:
-            node = node.setdefault(part, {})
-        if value is None:
-            node.pop(last, None)
-        else:
-            node[last] = value
+        set_path(values, path.split("."), value)
 
     return change
 

@@ -55,18 +55,22 @@ def objects(plan: harness.Plan) -> dict[tuple[str, str], dict[str, Any]]:
     return found
 
 
+def set_path(node: dict[str, Any], parts: list[str], value: Any) -> None:
+    """Set the key at `parts` under `node`, making the maps on the way (None: removed)."""
+    *head, last = parts
+    for part in head:
+        node = node.setdefault(part, {})
+    if value is None:
+        node.pop(last, None)
+    else:
+        node[last] = value
+
+
 def with_redis(raw: dict[str, Any], **changes: Any) -> dict[str, Any]:
     """A copy of a stack's config with `redis.<dotted key>` set (None: removed)."""
     raw = copy.deepcopy(raw)
     for path, value in changes.items():
-        node = raw["redis"]
-        *head, last = path.split("__")
-        for part in head:
-            node = node.setdefault(part, {})
-        if value is None:
-            node.pop(last, None)
-        else:
-            node[last] = value
+        set_path(raw["redis"], path.split("__"), value)
     return raw
 
 
