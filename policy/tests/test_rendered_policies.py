@@ -76,10 +76,12 @@ def planted(
     stack_file: Path = PROD,
     version: str | None = None,
     stack: str = "prod",
+    **plan_kwargs: Any,
 ) -> harness.Plan:
-    """A stack's plan with its Chart's values changed, rendered into its children."""
+    """A stack's plan (`plan_kwargs` to run_plan) with its Chart's values changed, rendered
+    into its children."""
     need_helm()
-    plan = run_plan(stack_file, stack)
+    plan = run_plan(stack_file, stack, **plan_kwargs)
     chart = plan.one(CHART, "redis")
     values = copy.deepcopy(chart.inputs["values"])
     if change is not None:
@@ -449,11 +451,5 @@ def test_a_policy_not_known_at_preview_gives_no_verdict() -> None:
 def test_the_first_preview_is_judged_though_the_password_is_unknown() -> None:
     """At a first preview the password, hence every credentials Secret, is unknown; the chart's
     objects are known (the Chart renders only known values) and judged all the same."""
-    need_helm()
-    plan = run_plan(PROD, unknown_computed=True)
-    chart = plan.one(CHART, "redis")
-    values = copy.deepcopy(chart.inputs["values"])
-    values["networkPolicy"]["allowExternal"] = True
-    chart.inputs = {**chart.inputs, "values": values}
-    found = _found(add_children(plan, need_charts()))
+    found = _found(planted(_set("networkPolicy.allowExternal", True), unknown_computed=True))
     assert found[AUTH] == [] and len(found[NETWORK]) == 1
