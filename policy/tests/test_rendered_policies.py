@@ -23,7 +23,14 @@ from offline.inputs import ROOT
 from offline.program import run_plan
 from policy import rules
 from policy.tests.test_policies import CHART, _pack_config, run_policies
-from tests.support.render import need_charts, objects, set_path, with_redis, write_stack
+from tests.support.render import (
+    need_charts,
+    objects,
+    replication,
+    set_path,
+    standalone,
+    write_stack,
+)
 from tests.support.shared import need_helm
 from tests.support.stacks import stack_config
 from upstream.chart_versions import CHECKED
@@ -34,16 +41,8 @@ NETWORK = "omnia-production-redis-network"
 NODE = "StatefulSet redis/redis-node"
 TOPOLOGIES: dict[str, dict[str, Any]] = {
     "sentinel": stack_config("prod"),
-    "replication": with_redis(
-        stack_config("prod"), sentinel=False, failover__minReplicasToWrite=None
-    ),
-    "standalone": with_redis(
-        stack_config("prod"),
-        architecture="standalone",
-        sentinel=False,
-        replicas=None,
-        failover__minReplicasToWrite=None,
-    ),
+    "replication": replication(stack_config("prod")),
+    "standalone": standalone(stack_config("prod")),
 }
 # The Redis workloads each topology renders, with their Redis containers' ports.
 WORKLOADS = {

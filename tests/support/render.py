@@ -74,6 +74,17 @@ def with_redis(raw: dict[str, Any], **changes: Any) -> dict[str, Any]:
     return raw
 
 
+def replication(raw: dict[str, Any], **changes: Any) -> dict[str, Any]:
+    """The stack's Redis as a master and replicas without Sentinel (and without the write guard
+    the settings allow only beside Sentinel)."""
+    return with_redis(raw, sentinel=False, failover__minReplicasToWrite=None, **changes)
+
+
+def standalone(raw: dict[str, Any], **changes: Any) -> dict[str, Any]:
+    """The stack's Redis as one master: no Sentinel, no replicas, no write guard."""
+    return replication(raw, architecture="standalone", replicas=None, **changes)
+
+
 def render_values(values: dict[str, Any], version: str, namespace: str = "redis") -> list[Any]:
     """Chart values straight through `helm template` (for topologies the settings refuse)."""
     from offline.helm import ChartSource, helm_template
