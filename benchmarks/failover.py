@@ -25,10 +25,8 @@ from pathlib import Path
 
 import yaml
 
-from settings.loader import parse_config
-from settings.models import RedisConfig
 from tests.support.redis_procs import Cluster, SessionWriter, missing_sessions, wait_for
-from tests.support.stacks import stack_config
+from tests.support.stacks import prod_redis
 from upstream.redis_chart import SentinelSetting, ServerSettings, server_settings
 
 HERE = Path(__file__).resolve().parent
@@ -37,12 +35,6 @@ BEGIN = "<!-- failover benchmark: written by benchmarks/failover.py -->"
 END = "<!-- end of failover benchmark -->"
 CHART_VERSION = "23.1.1"
 PASSWORD = "benchBenchBench0123456789benchBench0123"  # letters and digits, as generated
-
-
-def prod_redis() -> RedisConfig:
-    redis = parse_config(stack_config("prod"), "stacks/Pulumi.prod.yaml").redis
-    assert redis is not None
-    return redis
 
 
 def chart_defaults() -> ServerSettings:

@@ -57,8 +57,6 @@ HELM_VALUES = tuple(kubernetes.type_token("helm.sh/v3", kind) for kind in ("Char
 PRODUCTION_STACKS = ("prod*",)
 # go-redis v9 ParseURL's schemes (../shared/omnia-releases.md: redis, rediss, unix).
 _REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
-# Bitnami's chart under any source: OCI or repo name, or a packaged `redis-<version>.tgz`.
-_REDIS_CHART = re.compile(r"(^|/)redis(-[0-9][^/]*\.tgz)?$")
 
 
 @dataclass(frozen=True)

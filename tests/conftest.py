@@ -7,12 +7,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from offline import harness
 from offline.inputs import stack_file_for
 from offline.program import run_plan
-from settings.project import PROJECT
+from tests.support import render
 
 
 @pytest.fixture
@@ -33,9 +32,7 @@ def write_stack(tmp_path: Path) -> Callable[..., Path]:
         path = tmp_path / f"Pulumi.{name}.yaml"
         if raw is not None:
             path.write_text(raw, encoding="utf-8")
-        else:
-            document = {"config": {f"{PROJECT}:{k}": v for k, v in config.items()}}
-            path.write_text(yaml.safe_dump(document), encoding="utf-8")
-        return path
+            return path
+        return render.write_stack(path, config)
 
     return write

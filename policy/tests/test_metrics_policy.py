@@ -8,9 +8,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pytest
-import yaml
-
 from offline import harness
 from offline.inputs import ROOT
 from offline.program import run_plan
@@ -28,24 +25,6 @@ NO_EXPORTER = (
     "StatefulSet redis/redis-node: no `metrics` exporter container (the chart's "
     f"metrics.enabled is not true): {UNWATCHED}"
 )
-
-
-@pytest.fixture
-def stack_file(tmp_path: Path) -> Callable[..., Path]:
-    def stack_file(config: dict[str, Any], stack: str) -> Path:
-        path = tmp_path / f"Pulumi.{stack}.yaml"
-        path.write_text(yaml.safe_dump({"config": config}), encoding="utf-8")
-        return path
-
-    return stack_file
-
-
-@pytest.fixture
-def plan_of(stack_file: Callable[..., Path]) -> Callable[..., harness.Plan]:
-    def plan_of(config: dict[str, Any], stack: str) -> harness.Plan:
-        return run_plan(stack_file(config, stack), stack)
-
-    return plan_of
 
 
 def _released(plan: harness.Plan) -> harness.Plan:

@@ -120,16 +120,6 @@ def _stack_raw(stack: str) -> dict[str, Any]:
     return config
 
 
-@pytest.fixture
-def plan_of(tmp_path: Path) -> Callable[..., harness.Plan]:
-    def plan_of(config: dict[str, Any], stack: str, **kwargs: Any) -> harness.Plan:
-        path = tmp_path / f"Pulumi.{stack}.yaml"
-        path.write_text(yaml.safe_dump({"config": config}), encoding="utf-8")
-        return run_plan(path, stack, **kwargs)
-
-    return plan_of
-
-
 def _nothing(found: dict[str, list[str]]) -> None:
     # The metrics advisory holds for prod (it runs without the Prometheus operator):
     # test_metrics_policy.py asserts it.
@@ -305,10 +295,6 @@ def test_unknown_values_at_first_preview_are_not_violations() -> None:
 
 
 # ---- the gaps issue 16 found: each planted in a real prod plan --------------------------
-
-
-def _with(plan: harness.Plan, name: str, change: Callable[[dict[str, Any]], None]) -> None:
-    _plant(plan, name, change)
 
 
 @pytest.mark.parametrize(

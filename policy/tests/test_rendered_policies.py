@@ -23,7 +23,14 @@ from offline.inputs import ROOT
 from offline.program import run_plan
 from policy import rules
 from policy.tests.test_policies import CHART, _pack_config, run_policies
-from tests.support.render import need_charts, objects, with_redis, write_stack
+from tests.support.render import (
+    need_charts,
+    objects,
+    replication,
+    set_path,
+    standalone,
+    write_stack,
+)
 from tests.support.shared import need_helm
 from tests.support.stacks import stack_config
 from upstream.chart_versions import CHECKED
@@ -34,16 +41,8 @@ NETWORK = "omnia-production-redis-network"
 NODE = "StatefulSet redis/redis-node"
 TOPOLOGIES: dict[str, dict[str, Any]] = {
     "sentinel": stack_config("prod"),
-    "replication": with_redis(
-        stack_config("prod"), sentinel=False, failover__minReplicasToWrite=None
-    ),
-    "standalone": with_redis(
-        stack_config("prod"),
-        architecture="standalone",
-        sentinel=False,
-        replicas=None,
-        failover__minReplicasToWrite=None,
-    ),
+    "replication": replication(stack_config("prod")),
+    "standalone": standalone(stack_config("prod")),
 }
 # The Redis workloads each topology renders, with their Redis containers' ports.
 WORKLOADS = {
@@ -76,10 +75,12 @@ def planted(
     stack_file: Path = PROD,
     version: str | None = None,
     stack: str = "prod",
+    **plan_kwargs: Any,
 ) -> harness.Plan:
-    """A stack's plan with its Chart's values changed, rendered into its children."""
+    """A stack's plan (`plan_kwargs` to run_plan) with its Chart's values changed, rendered
+    into its children."""
     need_helm()
-    plan = run_plan(stack_file, stack)
+    plan = run_plan(stack_file, stack, **plan_kwargs)
     chart = plan.one(CHART, "redis")
     values = copy.deepcopy(chart.inputs["values"])
     if change is not None:
@@ -92,14 +93,7 @@ def _set(path: str, value: Any) -> Callable[[dict[str, Any]], None]:
     """A change setting one dotted values key (None: removed)."""
 
     def change(values: dict[str, Any]) -> None:
-        *head, last = path.split(".")
-        node = values
-        for part in head:
-            node = node.setdefault(part, {})
-        if value is None:
-            node.pop(last, None)
-        else:
-            node[last] = value
+        set_path(values, path.split("."), value)
 
     return change
 
@@ -456,11 +450,5 @@ def test_a_policy_not_known_at_preview_gives_no_verdict() -> None:
 def test_the_first_preview_is_judged_though_the_password_is_unknown() -> None:
     """At a first preview the password, hence every credentials Secret, is unknown; the chart's
     objects are known (the Chart renders only known values) and judged all the same."""
-    need_helm()
-    plan = run_plan(PROD, unknown_computed=True)
-    chart = plan.one(CHART, "redis")
-    values = copy.deepcopy(chart.inputs["values"])
-    values["networkPolicy"]["allowExternal"] = True
-    chart.inputs = {**chart.inputs, "values": values}
-    found = _found(add_children(plan, need_charts()))
+    found = _found(planted(_set("networkPolicy.allowExternal", True), unknown_computed=True))
     assert found[AUTH] == [] and len(found[NETWORK]) == 1

@@ -3,14 +3,11 @@ the operator's CRDs read at preview so a cluster without it fails `pulumi previe
 
 from __future__ import annotations
 
-import copy
-from typing import Any
-
 import pytest
 
 from offline import cli, harness
 from offline.program import run_plan
-from tests.support.stacks import CHART, stack_config
+from tests.support.stacks import CHART, prod_with
 from upstream.kubernetes import CRD
 from upstream.prometheus_operator import INSTALL_HINT, PROMETHEUS_RULE_CRD, SERVICE_MONITOR_CRD
 from upstream.redis_chart import EXPORTER_REPOSITORY, RELEASE
@@ -20,14 +17,8 @@ ALL_ON = {"enabled": True, "serviceMonitor": True, "prometheusRule": True}
 NO_OPERATOR = harness.Cluster(prometheus_operator=False)
 
 
-def _prod_with(**redis: Any) -> dict[str, Any]:
-    raw = stack_config("prod")
-    raw["redis"] = {**copy.deepcopy(raw["redis"]), **redis}
-    return raw
-
-
 def test_all_on_reads_both_crds_and_the_chart_waits_for_them(write_stack) -> None:
-    plan = run_plan(write_stack(_prod_with(metrics=ALL_ON)))
+    plan = run_plan(write_stack(prod_with(metrics=ALL_ON)))
     reads = {r.id: r for r in plan.reads if r.type == CRD}
     assert set(reads) == {
         "agentruntimes.omnia.altairalabs.ai",
@@ -44,7 +35,7 @@ def test_all_on_reads_both_crds_and_the_chart_waits_for_them(write_stack) -> Non
 
 
 def test_all_on_chart_values(write_stack) -> None:
-    config = _prod_with(metrics=ALL_ON)
+    config = prod_with(metrics=ALL_ON)
     values = run_plan(write_stack(config)).one(CHART, "redis").inputs["values"]
     from settings.loader import parse_config
 
@@ -70,12 +61,12 @@ def test_all_on_chart_values(write_stack) -> None:
 )
 def test_a_cluster_without_the_operator_fails_the_preview(write_stack, metrics, missing) -> None:
     with pytest.raises(harness.NotInClusterError) as caught:
-        run_plan(write_stack(_prod_with(metrics=metrics)), cluster=NO_OPERATOR)
+        run_plan(write_stack(prod_with(metrics=metrics)), cluster=NO_OPERATOR)
     assert caught.value.type == CRD and caught.value.name in missing
 
 
 def test_the_exporter_alone_needs_no_operator(write_stack) -> None:
-    plan = run_plan(write_stack(_prod_with(metrics={"enabled": True})), cluster=NO_OPERATOR)
+    plan = run_plan(write_stack(prod_with(metrics={"enabled": True})), cluster=NO_OPERATOR)
     assert {r.id for r in plan.reads if r.type == CRD} == {"agentruntimes.omnia.altairalabs.ai"}
     metrics = plan.one(CHART, "redis").inputs["values"]["metrics"]
     assert set(metrics) == {"enabled", "image"}
@@ -84,7 +75,7 @@ def test_the_exporter_alone_needs_no_operator(write_stack) -> None:
 def test_the_plan_says_what_to_install(write_stack, tmp_path, capsys) -> None:
     description = tmp_path / "cluster.yaml"
     description.write_text("prometheusOperator: false\n", encoding="utf-8")
-    path = write_stack(_prod_with(metrics={"enabled": True, "serviceMonitor": True}))
+    path = write_stack(prod_with(metrics={"enabled": True, "serviceMonitor": True}))
     assert cli.main(["--stack-file", str(path), "--cluster", str(description)]) == 1
     out, err = capsys.readouterr()
     assert out == ""

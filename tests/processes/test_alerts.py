@@ -36,7 +36,13 @@ from tests.support.exporter import (
     metric_names,
     promtool_test,
 )
-from tests.support.redis_procs import Server, wait_for
+from tests.support.redis_procs import (
+    Server,
+    auth_lines,
+    quick_first_sync,
+    replicas_online,
+    wait_for,
+)
 from tests.support.shared import need
 from upstream.prometheus_operator import UP
 from upstream.redis_chart import RELEASE, server_settings
@@ -99,11 +105,9 @@ class Monitored:
 
     def _conf(self, master_port: int | None) -> str:
         lines = [f"{k} {v}" for k, v in server_settings(self.config).redis_conf]
-        lines += [f"requirepass {self.password}", f"masterauth {self.password}"]
+        lines += auth_lines(self.password, master_port)
         if master_port is None:
             lines.append(self.master_conf)
-        else:
-            lines.append(f"replicaof 127.0.0.1 {master_port}")
         return "\n".join(lines) + "\n"
 
     def _node(self, name: str, ip: str, master_port: int | None) -> Node:
@@ -129,25 +133,15 @@ class Monitored:
     def start(self) -> Monitored:
         try:
             master = self._node("redis-master-0", "10.0.0.1", None)
-            admin = master.server.client()
-            # Skip the 5 s wait for more replicas before the first full sync, then restore it.
-            delay = str(admin.config_get("repl-diskless-sync-delay")["repl-diskless-sync-delay"])
-            admin.config_set("repl-diskless-sync-delay", 0)
-            for i in range(self.config.master_replicas):
-                self._node(f"redis-replicas-{i}", f"10.0.0.{i + 2}", master.server.port)
-            wait_for("replicas in sync", self._in_sync, 20)
-            admin.config_set("repl-diskless-sync-delay", delay)
+            wanted = self.config.master_replicas
+            with quick_first_sync(master.server.client()):
+                for i in range(wanted):
+                    self._node(f"redis-replicas-{i}", f"10.0.0.{i + 2}", master.server.port)
+                wait_for("replicas in sync", lambda: replicas_online(master.server, wanted), 20)
         except BaseException:
             self.close()
             raise
         return self
-
-    def _in_sync(self) -> bool:
-        info = self.master.client().info("replication")
-        wanted = self.config.master_replicas
-        return info.get("connected_slaves") == wanted and all(
-            info[f"slave{i}"]["state"] == "online" for i in range(wanted)
-        )
 
     @property
     def master(self) -> Server:

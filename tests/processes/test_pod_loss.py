@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import copy
 import secrets
-import string
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,28 +21,22 @@ from typing import Any
 import pytest
 import redis
 
-from settings.loader import parse_config
-from settings.models import RedisConfig
-from tests.support.redis_procs import Cluster, Server, wait_for
+from tests.support.redis_procs import Cluster, Server, generated_password, wait_for
 from tests.support.render import RenderedConfigs, configs_of_values
 from tests.support.shared import need
-from tests.support.stacks import stack_config
-from upstream.redis_chart import PASSWORD_LENGTH, chart_values
+from tests.support.stacks import down_after_s, prod_redis
+from upstream.redis_chart import chart_values
 
 # A bound for a hung election, not a timing claim (a new master is named ≈ 1.2 s after
 # down-after, benchmarks/RESULTS.md); the refused topologies get half as long again.
 ELECTION_SLACK_S = 5.0
 
 
-def _prod() -> RedisConfig:
-    found = parse_config(stack_config("prod"), "stacks/Pulumi.prod.yaml").redis
-    assert found is not None and found.sentinel
-    return found
-
-
 def _values(**change: Any) -> dict[str, Any]:
     """The prod stack's chart values, with what the settings would refuse put back."""
-    values = copy.deepcopy(chart_values(_prod()))
+    prod = prod_redis()
+    assert prod.sentinel
+    values = copy.deepcopy(chart_values(prod))
     if "nodes" in change:
         values["replica"]["replicaCount"] = change["nodes"]
     if "guard" in change:
@@ -53,15 +46,10 @@ def _values(**change: Any) -> dict[str, Any]:
     return values
 
 
-def _password() -> str:
-    alphabet = string.ascii_letters + string.digits
-    return "".join(secrets.choice(alphabet) for _ in range(PASSWORD_LENGTH))
-
-
 def _start(tmp: Path, configs: RenderedConfigs, nodes: int) -> Cluster:
     need("redis-server")
     need("redis-sentinel")
-    cluster = Cluster(tmp, configs, _password(), replicas=nodes - 1, sentinels=nodes)
+    cluster = Cluster(tmp, configs, generated_password(), replicas=nodes - 1, sentinels=nodes)
     cluster.start()
     return cluster
 
@@ -77,14 +65,10 @@ def started(tmp_path: Path) -> Iterator[list[Cluster]]:
 
 
 def _cluster(started: list[Cluster], tmp: Path, nodes: int, **change: Any) -> Cluster:
-    configs = configs_of_values(_values(nodes=nodes, **change), _prod().chart_version)
+    configs = configs_of_values(_values(nodes=nodes, **change), prod_redis().chart_version)
     assert configs.replica_script.count("--replicaof") >= 1 and configs.quorum == 2
     started.append(_start(tmp, configs, nodes))
     return started[-1]
-
-
-def _down_after_s() -> float:
-    return _prod().failover.down_after_milliseconds / 1000
 
 
 def _write(node: Server) -> None:
@@ -109,7 +93,7 @@ def test_two_nodes_master_pod_lost_no_failover_writes_readonly(started, tmp_path
     survivor = next(n for n in cluster.nodes if n.port != old)
     cluster.lose_pod(old)
     lost_at = time.monotonic()
-    bound = 1.5 * (_down_after_s() + ELECTION_SLACK_S)
+    bound = 1.5 * (down_after_s() + ELECTION_SLACK_S)
     # The one Sentinel left sees the master down (subjectively) but cannot reach quorum 2.
     with pytest.raises(TimeoutError):
         cluster.new_master(old, bound)
@@ -142,18 +126,18 @@ def test_a_write_guard_without_room_stops_writes_when_a_replica_pod_is_lost(
 
 
 def test_prod_fails_over_when_the_master_pod_is_lost(started, tmp_path) -> None:
-    nodes = _prod().master_replicas + 1
+    nodes = prod_redis().master_replicas + 1
     cluster = _cluster(started, tmp_path, nodes=nodes)
     old = cluster.master_port()
     assert old is not None
     cluster.lose_pod(old)
-    new, _ = cluster.new_master(old, _down_after_s() + ELECTION_SLACK_S)
+    new, _ = cluster.new_master(old, down_after_s() + ELECTION_SLACK_S)
     # The new master has a replica left to satisfy min-replicas-to-write 1: it takes writes.
     wait_for("writes on the new master", lambda: _refusal(cluster.node(new)) == "OK", 15)
 
 
 def test_prod_keeps_writing_when_a_replica_pod_is_lost(started, tmp_path) -> None:
-    nodes = _prod().master_replicas + 1
+    nodes = prod_redis().master_replicas + 1
     cluster = _cluster(started, tmp_path, nodes=nodes)
     old = cluster.master_port()
     assert old is not None

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
-import string
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,10 +10,10 @@ import pytest
 import redis
 
 from settings.models import RedisConfig
-from tests.support.redis_procs import Server, as_config_get
+from tests.support.redis_procs import Server, as_config_get, generated_password
 from tests.support.render import configs_of_values
 from tests.support.shared import need
-from upstream.redis_chart import PASSWORD_LENGTH, chart_values
+from upstream.redis_chart import chart_values
 from upstream.redis_url import redis_url
 
 
@@ -33,15 +31,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     srv.stop()
 
 
-def _generated_like_the_stack() -> str:
-    """Same settings as the stack's RandomPassword: PASSWORD_LENGTH, no special characters."""
-    alphabet = string.ascii_letters + string.digits
-    return "".join(secrets.choice(alphabet) for _ in range(PASSWORD_LENGTH))
-
-
 PRINTABLE = "".join(chr(c) for c in range(0x20, 0x7F))  # every printable ASCII character
 PASSWORDS = [
-    pytest.param(_generated_like_the_stack(), id="generated"),
+    pytest.param(generated_password(), id="generated"),
     pytest.param(PRINTABLE, id="all-printable"),
     pytest.param(PRINTABLE[::-1], id="all-printable-reversed"),
     *(pytest.param(f"pw{c}pw{c}", id=f"char-{ord(c):02x}") for c in PRINTABLE if not c.isalnum()),
@@ -77,7 +69,7 @@ def test_sessions_survive_kill_9_with_their_ttls_still_counting(tmp_path: Path) 
     configs = configs_of_values(chart_values(config), config.chart_version)
     conf = configs.redis_conf()
     assert {"appendonly yes", "appendfsync everysec", "maxmemory-policy volatile-ttl"} <= set(conf)
-    password = _generated_like_the_stack()
+    password = generated_password()
     srv = Server(tmp_path, configs.node(password, None))
     srv.password = password
     srv.first_start()

@@ -9,39 +9,29 @@ project's URL builder, as the chart's kubectl sidecar makes the `redis-master` S
 
 from __future__ import annotations
 
-import secrets
 import signal
-import string
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from settings.loader import parse_config
-from settings.models import RedisConfig
 from tests.support.redis_procs import (
     Cluster,
     Server,
     SessionWriter,
     as_config_get,
+    generated_password,
     missing_sessions,
     wait_for,
 )
 from tests.support.render import RenderedConfigs, rendered_configs
 from tests.support.shared import need
-from tests.support.stacks import stack_config
-from upstream.redis_chart import PASSWORD_LENGTH
+from tests.support.stacks import down_after_s, prod_redis, stack_config
 
 # How much later than down-after a new master must be named (measured ≈ 1.2 s; see
 # benchmarks/RESULTS.md): a bound for a hung election, not a timing claim.
 ELECTION_SLACK_S = 5.0
-
-
-def prod_redis() -> RedisConfig:
-    redis = parse_config(stack_config("prod"), "stacks/Pulumi.prod.yaml").redis
-    assert redis is not None and redis.sentinel
-    return redis
 
 
 @pytest.fixture
@@ -49,9 +39,8 @@ def cluster(tmp_path: Path) -> Iterator[Cluster]:
     need("redis-server")
     need("redis-sentinel")
     redis = prod_redis()
-    password = "".join(
-        secrets.choice(string.ascii_letters + string.digits) for _ in range(PASSWORD_LENGTH)
-    )
+    assert redis.sentinel
+    password = generated_password()
     nodes = redis.master_replicas + 1  # a Sentinel per node, as the chart runs them
     configs = rendered_configs(stack_config("prod"), tmp_path)
     running = Cluster(tmp_path, configs, password, replicas=redis.master_replicas, sentinels=nodes)
@@ -66,10 +55,6 @@ def _follow(cluster: Cluster) -> SessionWriter:
     writer = SessionWriter(cluster.password, cluster.master_port)
     writer.start()
     return writer
-
-
-def _down_after_s() -> float:
-    return prod_redis().failover.down_after_milliseconds / 1000
 
 
 def _role(node: Server) -> str:
@@ -115,7 +100,7 @@ def test_kill_9_of_the_master(cluster: Cluster) -> None:
         assert old is not None
         killed = time.monotonic()
         cluster.node(old).kill()
-        new, named = cluster.new_master(old, _down_after_s() + ELECTION_SLACK_S)
+        new, named = cluster.new_master(old, down_after_s() + ELECTION_SLACK_S)
         _acks_after(writer, named)
     finally:
         log = writer.stop()
@@ -139,7 +124,7 @@ def test_planned_failover_as_the_charts_prestop_does(cluster: Cluster) -> None:
         _acks_after(writer, named)
     finally:
         log = writer.stop()
-    assert named - started < _down_after_s()  # no waiting for a timeout
+    assert named - started < down_after_s()  # no waiting for a timeout
     new = cluster.master_port()
     assert new is not None
     assert len([at for _, at in log.acked if at < started]) > 100
@@ -162,7 +147,7 @@ def test_frozen_master_refuses_what_the_failover_would_discard(cluster: Cluster)
         time.sleep(1.5)
         frozen.signal(signal.SIGSTOP)
         # Frozen until Sentinel has promoted a replica (past down-after), and a second more.
-        cluster.new_master(old, _down_after_s() + ELECTION_SLACK_S)
+        cluster.new_master(old, down_after_s() + ELECTION_SLACK_S)
         time.sleep(1.0)
         frozen.signal(signal.SIGCONT)
         resumed = time.monotonic()

@@ -7,7 +7,6 @@ user meets them.
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 import pytest
@@ -20,7 +19,7 @@ from settings.errors import ConfigError
 from settings.loader import parse_config
 from settings.models import FailoverConfig, RedisConfig
 from settings.package_args import redis_store_config
-from tests.support.stacks import CHART, stack_config
+from tests.support.stacks import CHART, prod_with, stack_config
 from upstream.chart_keys import merged, problems
 from upstream.redis_chart import chart_values as values_of
 
@@ -28,12 +27,6 @@ DONE_WHEN = {
     "global": {"defaultStorageClass": "fast-ssd"},
     "replica": {"nodeSelector": {"pool": "redis"}},
 }
-
-
-def _prod_with(**redis: Any) -> dict[str, Any]:
-    raw = stack_config("prod")
-    raw["redis"] = {**copy.deepcopy(raw["redis"]), **redis}
-    return raw
 
 
 def _values(plan: harness.Plan) -> dict[str, Any]:
@@ -68,7 +61,7 @@ def test_every_setting_has_a_variant_so_what_it_derives_is_owned() -> None:
 
 
 def test_the_done_when_values_reach_the_chart_merged_over_the_program_s(write_stack) -> None:
-    plan = run_plan(write_stack(_prod_with(values=DONE_WHEN)))
+    plan = run_plan(write_stack(prod_with(values=DONE_WHEN)))
     values = _values(plan)
     assert values["global"] == {
         "defaultStorageClass": "fast-ssd",
@@ -77,7 +70,7 @@ def test_the_done_when_values_reach_the_chart_merged_over_the_program_s(write_st
     assert values["replica"]["nodeSelector"] == {"pool": "redis"}
     assert values["replica"]["podAntiAffinityPreset"] == "hard"  # the program's keys stay
     # Nothing else changed: the values are the program's with the stack's two keys added.
-    assert values == merged(_values(run_plan(write_stack(_prod_with()))), DONE_WHEN)
+    assert values == merged(_values(run_plan(write_stack(prod_with()))), DONE_WHEN)
 
 
 def test_maps_merge_and_lists_replace() -> None:
@@ -160,7 +153,7 @@ def test_maps_merge_and_lists_replace() -> None:
     ],
 )
 def test_keys_the_program_sets_are_refused_with_the_setting_to_use(values, key, message) -> None:
-    lines = _refused(_prod_with(values=values))
+    lines = _refused(prod_with(values=values))
     assert len(lines) == 1, lines
     (found, text) = lines[0]
     assert found == f"omnia-agents:redis.values.{key}"
@@ -199,11 +192,11 @@ def test_keys_the_program_sets_are_refused_with_the_setting_to_use(values, key, 
     ],
 )
 def test_keys_the_chart_does_not_have_are_refused_with_the_nearest(values, key, message) -> None:
-    assert _refused(_prod_with(values=values)) == [(f"omnia-agents:redis.values.{key}", message)]
+    assert _refused(prod_with(values=values)) == [(f"omnia-agents:redis.values.{key}", message)]
 
 
 def test_every_problem_at_once_and_the_cli_exits_2(write_stack, capsys) -> None:
-    raw = _prod_with(values={"auth": {"password": "x"}, "replica": {"nodeSelectr": {}}})
+    raw = prod_with(values={"auth": {"password": "x"}, "replica": {"nodeSelectr": {}}})
     path = write_stack(raw)
     assert cli.main(["--stack-file", str(path)]) == 2
     out, err = capsys.readouterr()
@@ -235,16 +228,16 @@ def test_the_package_store_judges_its_values_like_a_stack_file() -> None:
 
 
 def test_storage_class_is_every_volume_s(write_stack) -> None:
-    values = _values(run_plan(write_stack(_prod_with(storageClass="fast-ssd"))))
+    values = _values(run_plan(write_stack(prod_with(storageClass="fast-ssd"))))
     for role in ("master", "replica", "sentinel"):
         assert values[role]["persistence"]["storageClass"] == "fast-ssd", role
     assert (
-        "storageClass" not in _values(run_plan(write_stack(_prod_with())))["replica"]["persistence"]
+        "storageClass" not in _values(run_plan(write_stack(prod_with())))["replica"]["persistence"]
     )
 
 
 def test_storage_class_given_twice_is_refused() -> None:
-    raw = _prod_with(storageClass="fast", values={"global": {"defaultStorageClass": "slow"}})
+    raw = prod_with(storageClass="fast", values={"global": {"defaultStorageClass": "slow"}})
     assert _refused(raw) == [
         (
             "omnia-agents:redis.values.global.defaultStorageClass",
@@ -256,7 +249,7 @@ def test_storage_class_given_twice_is_refused() -> None:
 
 @pytest.mark.parametrize("name", ["Fast", "fast_ssd", "-fast", "a" * 254])
 def test_storage_class_must_be_a_kubernetes_name(name: str) -> None:
-    ((key, message),) = _refused(_prod_with(storageClass=name))
+    ((key, message),) = _refused(prod_with(storageClass=name))
     assert key == "omnia-agents:redis.storageClass"
     assert "is not a DNS-1123 subdomain" in message
 
@@ -272,12 +265,12 @@ def test_storage_class_must_be_a_kubernetes_name(name: str) -> None:
     ],
 )
 def test_metrics_objects_need_what_they_scrape(metrics, message) -> None:
-    ((key, text),) = _refused(_prod_with(metrics=metrics))
+    ((key, text),) = _refused(prod_with(metrics=metrics))
     assert key == "omnia-agents:redis.metrics" and text.startswith(message)
 
 
 def test_the_exporter_image_without_metrics_is_a_warning() -> None:
-    raw = _prod_with(images={**stack_config("prod")["redis"]["images"], "exporter": {"tag": "x"}})
+    raw = prod_with(images={**stack_config("prod")["redis"]["images"], "exporter": {"tag": "x"}})
     assert (
         "omnia-agents:redis: images.exporter set, but metrics.enabled is off: only the metrics "
         "sidecar uses it"

@@ -3,24 +3,17 @@ where replicas exist (the real program on the real prod stack, changed per case)
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 import pytest
 
 from offline import cli, harness
 from offline.program import run_plan
-from tests.support.stacks import CHART, stack_config
+from tests.support.stacks import CHART, prod_with, stack_config
 from upstream.redis_chart import MaxmemoryPolicy
 
 _LAG = "min-replicas-max-lag"
 _GUARD = "min-replicas-to-write"
-
-
-def _prod_with(**redis: Any) -> dict[str, Any]:
-    raw = stack_config("prod")
-    raw["redis"] = {**copy.deepcopy(raw["redis"]), **redis}
-    return raw
 
 
 def _conf(plan: harness.Plan) -> list[str]:
@@ -35,7 +28,7 @@ def _no_guard_keys(raw: dict[str, Any]) -> dict[str, Any]:
 
 def test_the_policies_a_refusal_offers_are_each_accepted(write_stack, capsys) -> None:
     """The allkeys-* refusal names the policies to use instead: each of them must plan."""
-    raw = _prod_with(maxmemory={"percentOfLimit": 60, "policy": "allkeys-lru"})
+    raw = prod_with(maxmemory={"percentOfLimit": 60, "policy": "allkeys-lru"})
     assert cli.main(["--stack-file", str(write_stack(raw))]) == 2
     (line,) = capsys.readouterr().err.splitlines()
     offered = line.rsplit("; use ", 1)[1].split(", ")
@@ -57,7 +50,7 @@ def test_the_policies_a_refusal_offers_are_each_accepted(write_stack, capsys) ->
 )
 def test_no_write_guard_without_replicas_that_fail_over(redis, write_stack) -> None:
     """Where no replica can take over, the guard would only refuse writes: never emitted."""
-    raw = _no_guard_keys(_prod_with(**redis))
+    raw = _no_guard_keys(prod_with(**redis))
     if raw["redis"]["architecture"] == "standalone":
         del raw["redis"]["replicas"]
     conf = _conf(run_plan(write_stack(raw)))

@@ -15,7 +15,14 @@ from typing import Any
 import pytest
 
 from offline.inputs import stack_file_for
-from tests.support.render import objects, rendered_plan, with_redis, write_stack
+from tests.support.render import (
+    objects,
+    rendered_plan,
+    replication,
+    standalone,
+    with_redis,
+    write_stack,
+)
 from tests.support.stacks import planned_password, stack_config
 
 CLIENT_LABEL = "omnia-agents/redis-client"
@@ -27,15 +34,8 @@ STACKS: dict[str, dict[str, Any]] = {
     "prod": PROD,
     "prod-on-22.0.5": with_redis(PROD, chartVersion="22.0.5"),
     "five-nodes": with_redis(PROD, replicas=5),
-    "standalone": with_redis(
-        PROD,
-        architecture="standalone",
-        sentinel=False,
-        replicas=None,
-        failover__minReplicasToWrite=None,
-        images={"redis": IMAGE},
-    ),
-    "replication": with_redis(PROD, sentinel=False, failover__minReplicasToWrite=None),
+    "standalone": standalone(PROD, images={"redis": IMAGE}),
+    "replication": replication(PROD),
     "large": with_redis(
         PROD,
         namespace="sessions",

@@ -13,7 +13,7 @@ import yaml
 
 from settings.loader import parse_config
 from tests.support.exporter import PROMTOOL
-from tests.support.render import objects, rendered_plan, with_redis, write_stack
+from tests.support.render import objects, rendered_plan, replication, with_redis, write_stack
 from tests.support.shared import CHARTS, need
 from tests.support.stacks import stack_config
 from upstream.redis_chart import METRICS_CLIENT_LABEL, RELEASE
@@ -40,12 +40,7 @@ def _exporter_tag(version: str) -> str:
     "raw",
     [
         with_redis(PROD, values=DONE_WHEN),
-        with_redis(
-            PROD,
-            sentinel=False,
-            failover__minReplicasToWrite=None,
-            values=DONE_WHEN,
-        ),
+        replication(PROD, values=DONE_WHEN),
     ],
     ids=["sentinel", "replication"],
 )

@@ -189,12 +189,6 @@ def _compact(row: list[str | None]) -> str:
     return " ".join(w if n == 1 else f"{w}x{n - 1}" for w, n in runs)
 
 
-def seconds(text: str) -> int:
-    """`90s`, `6m`, `1h` as seconds."""
-    units = {"s": 1, "m": 60, "h": 3600}
-    return int(text[:-1]) * units[text[-1]]
-
-
 def _render(template: str, labels: Mapping[str, str]) -> str:
     """Prometheus's `{{ $labels.name }}`, the only template the rules' annotations use."""
     return re.sub(r"\{\{ \$labels\.(\w+) \}\}", lambda m: labels[m.group(1)], template)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any
 
@@ -28,8 +29,12 @@ PAIRS: list[tuple[type, type[BaseModel]]] = [
 ]
 
 
+@functools.cache
 def provider() -> ComponentProvider:
-    return package.provider()  # the SDK's ComponentProvider, judging raw args first
+    """The SDK's ComponentProvider, judging raw args first; built once (its schema inference
+    takes ~0.1 s) and shared: it keeps only what __init__ infers, construct() sets no state
+    (pulumi sdk/python pulumi/provider/experimental/component.py, components/package.py)."""
+    return package.provider()
 
 
 def schema() -> dict[str, Any]:

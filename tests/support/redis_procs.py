@@ -8,21 +8,29 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import shutil
 import signal
 import socket
+import string
 import subprocess
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, cast
 
 import redis
 
-from upstream.redis_chart import MASTER_SET, PARALLEL_SYNCS, QUORUM, ServerSettings
+from upstream.redis_chart import (
+    MASTER_SET,
+    PARALLEL_SYNCS,
+    PASSWORD_LENGTH,
+    QUORUM,
+    ServerSettings,
+)
 from upstream.redis_url import redis_url
 
 _UNITS = {"kb": 1024, "mb": 1024**2, "gb": 1024**3}
@@ -38,6 +46,13 @@ def binary(name: str) -> str:
     if found is None:
         raise MissingBinaryError(f"{name} is not installed (Debian: apt-get install {name})")
     return found
+
+
+def generated_password() -> str:
+    """A password like the stack's RandomPassword: PASSWORD_LENGTH, no special characters
+    (components/redis_store.py sets special=False)."""
+    alphabet = string.ascii_letters + string.digits
+    return "".join(secrets.choice(alphabet) for _ in range(PASSWORD_LENGTH))
 
 
 def free_port() -> int:
@@ -71,11 +86,21 @@ class Server:
         self.preexec: Callable[[], None] | None = None  # run in the child before exec
         self._choose_port()
 
+    # The host a client names: the address it binds, or the name a TLS server's cert holds.
+    client_host = "127.0.0.1"
+
+    def _listen(self) -> str:
+        """redis.conf's lines for where it listens (`self.port`, chosen before)."""
+        return f"port {self.port}\n"
+
+    def _client_tls(self) -> dict[str, Any]:
+        """redis-py's TLS arguments: none for a plain server."""
+        return {}
+
     def _choose_port(self) -> None:
         self.port = free_port()
         self.conf.write_text(
-            f"port {self.port}\nbind 127.0.0.1\ndir {self.workdir}\nprotected-mode yes\n"
-            f"{self.extra}",
+            f"{self._listen()}bind 127.0.0.1\ndir {self.workdir}\nprotected-mode yes\n{self.extra}",
             encoding="utf-8",
         )
 
@@ -92,11 +117,12 @@ class Server:
 
     def client(self, timeout: float = 1.0) -> redis.Redis:
         return redis.Redis(
-            host="127.0.0.1",
+            host=self.client_host,
             port=self.port,
             password=self.password,
             socket_timeout=timeout,
             socket_connect_timeout=timeout,
+            **self._client_tls(),
         )
 
     def start(self) -> None:
@@ -160,6 +186,33 @@ def wait_for(what: str, check: Callable[[], bool], timeout: float, step: float =
         time.sleep(step)
 
 
+def auth_lines(password: str, master_port: int | None) -> list[str]:
+    """The redis.conf lines every node gets beside its settings: the password for clients and
+    for its master, and (a replica) its master on loopback."""
+    lines = [f"requirepass {password}", f"masterauth {password}"]
+    if master_port is not None:
+        lines.append(f"replicaof 127.0.0.1 {master_port}")
+    return lines
+
+
+@contextlib.contextmanager
+def quick_first_sync(master: redis.Redis) -> Iterator[None]:
+    """Redis waits repl-diskless-sync-delay (5 s) for more replicas before a first full sync;
+    only while replicas are set up is that wait skipped, then restored."""
+    delay = str(master.config_get("repl-diskless-sync-delay")["repl-diskless-sync-delay"])
+    master.config_set("repl-diskless-sync-delay", 0)
+    yield
+    master.config_set("repl-diskless-sync-delay", delay)
+
+
+def replicas_online(master: Server, count: int) -> bool:
+    """The master sees exactly `count` replicas, each past its full sync."""
+    info = master.client().info("replication")
+    return info.get("connected_slaves") == count and all(
+        info[f"slave{i}"]["state"] == "online" for i in range(count)
+    )
+
+
 class Configs(Protocol):
     """What each process of a Cluster is started with (after its port, bind and dir)."""
 
@@ -182,9 +235,7 @@ class ProgramConfigs:
 
     def node(self, password: str, master_port: int | None) -> str:
         lines = [f"{key} {value}" for key, value in self.settings.redis_conf]
-        lines += [f"requirepass {password}", f"masterauth {password}"]
-        if master_port is not None:
-            lines.append(f"replicaof 127.0.0.1 {master_port}")
+        lines += auth_lines(password, master_port)
         return "\n".join(lines) + "\n"
 
     def sentinel(self, password: str, master_port: int) -> str:
@@ -234,32 +285,21 @@ class Cluster:
         master.password = self.password
         self.nodes.append(master)
         master.first_start()
-        # Redis waits repl-diskless-sync-delay (5 s) for more replicas before a first full
-        # sync; only while the cluster is set up is that wait skipped, then restored.
-        admin = master.client()
-        delay = str(admin.config_get("repl-diskless-sync-delay")["repl-diskless-sync-delay"])
-        admin.config_set("repl-diskless-sync-delay", 0)
-        for i in range(self.n_replicas):
-            node = Server(self.workdir / f"node-{i + 1}", self._node_conf(master.port))
-            node.password = self.password
-            self.nodes.append(node)
-            node.first_start()
-        monitor = self.configs.sentinel(self.password, master.port)
-        for i in range(self.n_sentinels):
-            sentinel = Server(self.workdir / f"sentinel-{i}", monitor, "redis-sentinel")
-            if self.configs.sentinel_requires_password:
-                sentinel.password = self.password
-            self.sentinels.append(sentinel)
-            sentinel.first_start()
-        wait_for("replicas in sync", self._replicas_online, 20)
-        admin.config_set("repl-diskless-sync-delay", delay)
+        with quick_first_sync(master.client()):
+            for i in range(self.n_replicas):
+                node = Server(self.workdir / f"node-{i + 1}", self._node_conf(master.port))
+                node.password = self.password
+                self.nodes.append(node)
+                node.first_start()
+            monitor = self.configs.sentinel(self.password, master.port)
+            for i in range(self.n_sentinels):
+                sentinel = Server(self.workdir / f"sentinel-{i}", monitor, "redis-sentinel")
+                if self.configs.sentinel_requires_password:
+                    sentinel.password = self.password
+                self.sentinels.append(sentinel)
+                sentinel.first_start()
+            wait_for("replicas in sync", lambda: replicas_online(master, self.n_replicas), 20)
         wait_for("sentinels know each other and the replicas", self._sentinels_ready, 30)
-
-    def _replicas_online(self) -> bool:
-        info = self.nodes[0].client().info("replication")
-        return info.get("connected_slaves") == self.n_replicas and all(
-            info[f"slave{i}"]["state"] == "online" for i in range(self.n_replicas)
-        )
 
     @staticmethod
     def replica_in_sync(node: Server) -> bool:

@@ -55,19 +55,34 @@ def objects(plan: harness.Plan) -> dict[tuple[str, str], dict[str, Any]]:
     return found
 
 
+def set_path(node: dict[str, Any], parts: list[str], value: Any) -> None:
+    """Set the key at `parts` under `node`, making the maps on the way (None: removed)."""
+    *head, last = parts
+    for part in head:
+        node = node.setdefault(part, {})
+    if value is None:
+        node.pop(last, None)
+    else:
+        node[last] = value
+
+
 def with_redis(raw: dict[str, Any], **changes: Any) -> dict[str, Any]:
     """A copy of a stack's config with `redis.<dotted key>` set (None: removed)."""
     raw = copy.deepcopy(raw)
     for path, value in changes.items():
-        node = raw["redis"]
-        *head, last = path.split("__")
-        for part in head:
-            node = node.setdefault(part, {})
-        if value is None:
-            node.pop(last, None)
-        else:
-            node[last] = value
+        set_path(raw["redis"], path.split("__"), value)
     return raw
+
+
+def replication(raw: dict[str, Any], **changes: Any) -> dict[str, Any]:
+    """The stack's Redis as a master and replicas without Sentinel (and without the write guard
+    the settings allow only beside Sentinel)."""
+    return with_redis(raw, sentinel=False, failover__minReplicasToWrite=None, **changes)
+
+
+def standalone(raw: dict[str, Any], **changes: Any) -> dict[str, Any]:
+    """The stack's Redis as one master: no Sentinel, no replicas, no write guard."""
+    return replication(raw, architecture="standalone", replicas=None, **changes)
 
 
 def render_values(values: dict[str, Any], version: str, namespace: str = "redis") -> list[Any]:
@@ -135,9 +150,10 @@ class RenderedConfigs:
         lines = []
         for include in _INCLUDE.findall(script):
             lines += [line for line in _lines(self.files[include]) if not line.startswith("dir ")]
-        lines += [f"requirepass {password}", f"masterauth {password}"]
-        if master_port is not None:
-            lines.append(f"replicaof 127.0.0.1 {master_port}")
+        # Imported here: redis_procs needs redis-py, which policy/venv (importing this) lacks.
+        from tests.support.redis_procs import auth_lines
+
+        lines += auth_lines(password, master_port)
         return "\n".join(lines) + "\n"
 
     def sentinel(self, password: str, master_port: int) -> str:

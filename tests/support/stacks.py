@@ -14,6 +14,8 @@ from pulumi.runtime import rpc
 
 from offline import harness
 from offline.inputs import stack_file_for
+from settings.loader import parse_config
+from settings.models import RedisConfig
 from settings.project import PROJECT
 from upstream.agent_runtime import TYPE as AGENT_RUNTIME
 from upstream.kubernetes import HELM_CHART_V4 as CHART
@@ -35,6 +37,25 @@ def stack_config(stack: str) -> dict[str, Any]:
     }
 
 
+def prod_redis() -> RedisConfig:
+    """The prod stack's Redis settings, parsed as the program parses them."""
+    redis = parse_config(stack_config("prod"), "stacks/Pulumi.prod.yaml").redis
+    assert redis is not None
+    return redis
+
+
+def down_after_s() -> float:
+    """The prod stack's Sentinel down-after, in seconds: what a failover waits for."""
+    return prod_redis().failover.down_after_milliseconds / 1000
+
+
+def prod_with(**redis: Any) -> dict[str, Any]:
+    """The prod stack's config with these `redis.*` keys set over its own."""
+    raw = stack_config("prod")
+    raw["redis"] = {**copy.deepcopy(raw["redis"]), **redis}
+    return raw
+
+
 def secret_value(value: Any) -> Any:
     """Unwrap a value the monitor received as a secret; fail if it was sent in clear."""
     assert rpc.is_rpc_secret(value), f"not sent as a secret: {value!r}"
@@ -52,16 +73,6 @@ def expected_session(raw: dict[str, Any], agent: dict[str, Any]) -> dict[str, An
 def redis_namespaces(raw: dict[str, Any]) -> set[str]:
     """Namespaces holding at least one redis-session agent, by the brief's rule."""
     return {a["namespace"] for a in raw["agents"] if expected_session(raw, a)["type"] == "redis"}
-
-
-def context_era(raw: dict[str, Any], version: str = "0.9.0-beta.17") -> dict[str, Any]:
-    """A stack file's config moved to a 0.9.0-beta.17+ release (`facade` became `facades`)."""
-    raw = copy.deepcopy(raw)
-    raw["omniaVersion"] = version
-    for agent in raw["agents"]:
-        if "facade" in agent.get("spec", {}):
-            agent["spec"]["facades"] = [agent["spec"].pop("facade")]
-    return raw
 
 
 def expected_url(raw: dict[str, Any], password: str) -> str:

@@ -12,14 +12,14 @@ import datetime
 import ipaddress
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-import redis
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from tests.support.redis_procs import Server, free_port
+from tests.support.redis_procs import Server
 
 
 @dataclass(frozen=True)
@@ -107,27 +107,18 @@ class TlsServer(Server):
     """redis-server answering TLS only, on a random loopback port; `password` is the default
     user's (the admin's), so nothing reaches it unauthenticated."""
 
+    client_host = "localhost"  # a name the server's certificate holds (hostname checked)
+
     def __init__(self, workdir: Path, ca: Authority, cert_file: Path, key_file: Path) -> None:
         self.ca, self.cert_file, self.key_file = ca, cert_file, key_file
         super().__init__(workdir)
 
-    def _choose_port(self) -> None:
-        self.port = free_port()
-        self.conf.write_text(
-            f"port 0\ntls-port {self.port}\nbind 127.0.0.1\ndir {self.workdir}\n"
-            f"tls-cert-file {self.cert_file}\ntls-key-file {self.key_file}\n"
-            f"tls-ca-cert-file {self.ca.cert_file}\ntls-auth-clients no\n"
-            f"protected-mode yes\n{self.extra}",
-            encoding="utf-8",
+    def _listen(self) -> str:
+        return (
+            f"port 0\ntls-port {self.port}\ntls-cert-file {self.cert_file}\n"
+            f"tls-key-file {self.key_file}\ntls-ca-cert-file {self.ca.cert_file}\n"
+            "tls-auth-clients no\n"
         )
 
-    def client(self, timeout: float = 1.0) -> redis.Redis:
-        return redis.Redis(
-            host="localhost",
-            port=self.port,
-            password=self.password,
-            ssl=True,
-            ssl_ca_certs=str(self.ca.cert_file),
-            socket_timeout=timeout,
-            socket_connect_timeout=timeout,
-        )
+    def _client_tls(self) -> dict[str, Any]:
+        return {"ssl": True, "ssl_ca_certs": str(self.ca.cert_file)}

@@ -14,11 +14,10 @@ from typing import Any
 import pytest
 import yaml
 
-from settings.loader import parse_config
 from settings.models import RedisConfig
 from tests.support.exporter import PROMTOOL
 from tests.support.shared import CHARTS, need, shared_file
-from tests.support.stacks import stack_config
+from tests.support.stacks import prod_redis
 from upstream.chart_versions import CHECKED
 from upstream.kubernetes import MIB
 from upstream.redis_metrics import (
@@ -53,12 +52,6 @@ REPLICATION = [
 GUARD = ["RedisWriteGuardClosed", "RedisWriteGuardRefusing"]
 
 
-def prod() -> RedisConfig:
-    config = parse_config(stack_config("prod"), "stacks/Pulumi.prod.yaml").redis
-    assert config is not None
-    return config
-
-
 def redis(**raw: Any) -> RedisConfig:
     return RedisConfig.model_validate({"chartVersion": "23.1.1", **raw})
 
@@ -68,7 +61,7 @@ def by_name(config: RedisConfig, release: str = "redis") -> dict[str, Alert]:
 
 
 def test_prod_gets_every_alert_with_its_own_numbers() -> None:
-    found = by_name(prod())
+    found = by_name(prod_redis())
     assert list(found) == ALWAYS + REPLICATION + GUARD + PERSISTENCE
     # maxmemory 60 % of 1Gi in whole MiB (614mb); the alert at 90 % of it.
     assert found["RedisMemoryNearMaxmemory"].expr.endswith(f"> {614 * MIB * 90 // 100}")
@@ -85,7 +78,7 @@ def test_prod_gets_every_alert_with_its_own_numbers() -> None:
 
 def test_failover_durations_follow_the_sentinel_timings() -> None:
     """A failover is overdue after down-after + failover-timeout, and never sooner than 1m."""
-    fast = by_name(prod())  # 5000 + 20000 ms
+    fast = by_name(prod_redis())  # 5000 + 20000 ms
     assert fast["RedisNoMaster"].for_seconds == 60
     slow = by_name(
         redis(
@@ -114,7 +107,7 @@ def test_what_a_topology_and_policy_leave_out() -> None:
 
 
 def test_every_alert_has_a_duration_a_severity_and_a_runbook() -> None:
-    rules = rule_groups(prod(), "redis")["groups"][0]["rules"]
+    rules = rule_groups(prod_redis(), "redis")["groups"][0]["rules"]
     docs = Path(__file__).resolve().parents[2] / "docs" / "monitoring.md"
     text = docs.read_text(encoding="utf-8")
     for rule in rules:
@@ -152,8 +145,8 @@ def test_rules_pass_helm_tpl_as_prometheus_templates() -> None:
     assert helm_literal("pod {{ $labels.pod }} in {{ $labels.namespace }}") == (
         "pod {{`{{ $labels.pod }}`}} in {{`{{ $labels.namespace }}`}}"
     )
-    plain = rule_groups(prod(), "redis")["groups"][0]["rules"]
-    escaped = chart_rules(prod(), "redis")
+    plain = rule_groups(prod_redis(), "redis")["groups"][0]["rules"]
+    escaped = chart_rules(prod_redis(), "redis")
     assert [r["expr"] for r in escaped] == [r["expr"] for r in plain]  # no `{{` in PromQL
     assert escaped[0]["annotations"]["summary"].startswith(
         "Redis {{`{{ $labels.namespace }}`}}/{{`{{ $labels.pod }}`}} "
