@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from pulumi_policy import (
@@ -59,13 +59,13 @@ def _session_blocks(args: ResourceValidationArgs, report: ReportViolation) -> No
         _report(report, rules.block_problems(args.props.get("spec") or {}))
 
 
-def _production(args: ResourceValidationArgs) -> bool:
-    patterns = args.get_config().get("productionStacks")
-    return rules.is_production(rules.stack_of(args.urn), patterns)
+def _production(config: Mapping[str, Any], urn: str) -> bool:
+    """Whether the stack `urn` belongs to is one of the configured production stacks."""
+    return rules.is_production(rules.stack_of(urn), config.get("productionStacks"))
 
 
 def _no_memory_sessions(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    if args.resource_type == rules.AGENT_RUNTIME and _production(args):
+    if args.resource_type == rules.AGENT_RUNTIME and _production(args.get_config(), args.urn):
         exceptions = args.get_config().get("memoryAgents")
         _report(report, rules.memory_problems(args.props, exceptions))
 
@@ -75,7 +75,7 @@ def _redis_values(args: ResourceValidationArgs) -> bool:
     return (
         args.resource_type in rules.HELM_VALUES
         and rules.is_redis_chart(args.props)
-        and _production(args)
+        and _production(args.get_config(), args.urn)
     )
 
 
@@ -87,21 +87,20 @@ def _redis_chart(args: ResourceValidationArgs, report: ReportViolation) -> None:
 def _redis_metrics(args: ResourceValidationArgs, report: ReportViolation) -> None:
     if _redis_values(args):
         _report(report, rules.metrics_advisories(args.props))
-    elif args.resource_type.startswith("kubernetes:") and _production(args):
+    elif args.resource_type.startswith("kubernetes:") and _production(args.get_config(), args.urn):
         _report(report, rules.rendered_metrics_advisories(args.props))
 
 
 def _redis_auth(args: ResourceValidationArgs, report: ReportViolation) -> None:
     # Every object the engine analyzes, whatever made it: a Chart's children among them.
-    if args.resource_type.startswith("kubernetes:") and _production(args):
+    if args.resource_type.startswith("kubernetes:") and _production(args.get_config(), args.urn):
         _report(report, rules.rendered_redis_problems(args.props))
 
 
 def _redis_network(args: StackValidationArgs, report: ReportViolation) -> None:
     if not args.resources:
         return
-    patterns = args.get_config().get("productionStacks")
-    if not rules.is_production(rules.stack_of(args.resources[0].urn), patterns):
+    if not _production(args.get_config(), args.resources[0].urn):
         return
     objects = [
         rules.Resource(r.resource_type, r.props, urn=r.urn)
@@ -130,16 +129,21 @@ def _credentials(args: StackValidationArgs, report: ReportViolation) -> None:
         _report(report, rules.credentials_problems(agents, secrets))
 
 
-def _release_ttl(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    version = args.get_config().get("omniaVersion")
-    if rules.is_agent_runtime(args.resource_type) and version:
-        _report(report, rules.ttl_advisories(args.props.get("spec") or {}, version))
+def _for_release(
+    rule: Callable[[Mapping[str, Any], str], list[str]],
+) -> Callable[[ResourceValidationArgs, ReportViolation], None]:
+    """A policy applying `rule` to each AgentRuntime's spec for the configured Omnia release."""
+
+    def validate(args: ResourceValidationArgs, report: ReportViolation) -> None:
+        version = args.get_config().get("omniaVersion")
+        if rules.is_agent_runtime(args.resource_type) and version:
+            _report(report, rule(args.props.get("spec") or {}, version))
+
+    return validate
 
 
-def _release_block(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    version = args.get_config().get("omniaVersion")
-    if rules.is_agent_runtime(args.resource_type) and version:
-        _report(report, rules.release_problems(args.props.get("spec") or {}, version))
+_release_ttl = _for_release(rules.ttl_advisories)
+_release_block = _for_release(rules.release_problems)
 
 
 def policies() -> list[ResourceValidationPolicy | StackValidationPolicy]:

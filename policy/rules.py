@@ -25,7 +25,8 @@ from upstream.agent_runtime import CREDENTIALS_SECRET, URL_KEY
 from upstream.kubernetes import DEFAULT_NAMESPACE
 from upstream.omnia_releases import SESSION_FIELDS as BLOCKS
 from upstream.omnia_releases import SessionType, history_kept, release_for
-from upstream.redis_chart import AUTH_SECRET_KEY, PORT, SENTINEL_PORT
+from upstream.redis_chart import AUTH_SECRET_KEY, PORT, SENTINEL_PORT, Architecture
+from upstream.redis_volumes import CHART_NAME, NAME_LABEL
 
 _BLOCK_KEYS = ("type", "ttl", "storeRef")
 
@@ -165,11 +166,7 @@ def is_redis_chart(props: Mapping[str, Any]) -> bool:
     values = props.get("values")
     return (
         isinstance(values, Mapping)
-        and values.get("architecture")
-        in (
-            "standalone",
-            "replication",
-        )
+        and values.get("architecture") in tuple(Architecture)
         and "auth" in values
     )
 
@@ -281,7 +278,7 @@ def ttl_advisories(spec: Mapping[str, Any], omnia_version: str) -> list[str]:
     _, block = session_block(spec)
     if not isinstance(block, Mapping) or block.get("type") not in list(SessionType):
         return []
-    ttl = block.get("ttl", "24h")
+    ttl = block.get("ttl", SessionConfig.model_fields["ttl"].default)
     try:
         period = history_kept(release_for(omnia_version), block["type"], ttl)
     except ValueError:
@@ -351,9 +348,7 @@ def metrics_advisories(props: Mapping[str, Any]) -> list[str]:
 # `helm.sh/chart: <Chart.Name>-<Chart.Version>`, `app.kubernetes.io/name: <Chart.Name, or
 # nameOverride>`, `app.kubernetes.io/managed-by: <Release.Service>` (Helm).
 CHART_LABEL = "helm.sh/chart"
-NAME_LABEL = "app.kubernetes.io/name"
 MANAGED_LABEL = ("app.kubernetes.io/managed-by", "Helm")
-CHART_NAME = "redis"
 _CHART_LABEL_VALUE = re.compile(rf"^{CHART_NAME}-[0-9]")
 # master/application.yaml, replicas/application.yaml, sentinel/statefulset.yaml: the Redis
 # server's container is `redis`, Sentinel's `sentinel`; their ports are the data's.

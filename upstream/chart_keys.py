@@ -34,6 +34,7 @@ from upstream.redis_chart import (
     QUORUM,
     RELEASE,
 )
+from upstream.redis_volumes import INSTANCE_LABEL, NAME_LABEL
 
 KEYS_FILE = Path(__file__).with_name("redis_chart_keys.json")
 Path_ = tuple[str, ...]
@@ -140,7 +141,7 @@ for _labels in (
     ("replica", "persistence", "labels"),
     ("sentinel", "persistence", "labels"),
 ):
-    for _key in ("app.kubernetes.io/name", "app.kubernetes.io/instance"):
+    for _key in (NAME_LABEL, INSTANCE_LABEL):
         WHOLE[(*_labels, _key)] = "the chart selects its pods and volumes by it"
 
 

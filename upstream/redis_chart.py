@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from upstream.go_duration import parse_go_duration
 from upstream.kubernetes import MIB, memory_bytes
-from upstream.redis_volumes import CHART_NAME
+from upstream.redis_volumes import CHART_NAME, COMPONENT_LABEL, INSTANCE_LABEL, NAME_LABEL
 
 if TYPE_CHECKING:  # the settings import this package: types only, no import cycle
     from settings.models import RedisConfig
@@ -297,9 +297,9 @@ def spread(release: str) -> dict[str, Any]:
                 # The labels the chart's node pods carry (templates/sentinel/statefulset.yaml).
                 "labelSelector": {
                     "matchLabels": {
-                        "app.kubernetes.io/name": CHART_NAME,
-                        "app.kubernetes.io/instance": release,
-                        "app.kubernetes.io/component": "node",
+                        NAME_LABEL: CHART_NAME,
+                        INSTANCE_LABEL: release,
+                        COMPONENT_LABEL: "node",
                     }
                 },
             }

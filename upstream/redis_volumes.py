@@ -29,6 +29,8 @@ CHART_NAME = "redis"  # the chart's Chart.yaml `name`
 DATA_TEMPLATE = "redis-data"  # the claim template's name in every chart StatefulSet
 REPLICA_COMPONENT = "replica"  # app.kubernetes.io/component of the read-replica StatefulSet
 COMPONENT_LABEL = "app.kubernetes.io/component"
+NAME_LABEL = "app.kubernetes.io/name"  # the chart's name, or its nameOverride
+INSTANCE_LABEL = "app.kubernetes.io/instance"  # the release
 RUNBOOK = "docs/operating-redis.md"
 GUARD_SUFFIX = "-data-guard"  # the engine guard's resource name: `<release>-data-guard`
 

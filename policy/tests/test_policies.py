@@ -13,7 +13,6 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -32,18 +31,15 @@ from pulumi_policy import (
 from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
 
 from offline import harness
+from offline.analyzer import DEFAULT_CONFIG
 from offline.harness import Registration
 from offline.inputs import ROOT
 from offline.program import run_plan
-from policy import pack
+from policy import pack, rules
+from tests.support.stacks import AGENT_RUNTIME, CHART, SECRET
 
-ROOT = Path(ROOT)
-POLICY = ROOT / "policy"
 POLICIES = {p.name: p for p in pack.policies()}
-AGENT_RUNTIME = "kubernetes:omnia.altairalabs.ai/v1alpha1:AgentRuntime"
-SECRET = "kubernetes:core/v1:Secret"
-CHART = "kubernetes:helm.sh/v4:Chart"
-RELEASE = "kubernetes:helm.sh/v3:Release"
+RELEASE = rules.HELM_VALUES[1]  # a v3 Release: its values reach the pack
 
 
 def _props(value: Any) -> Any:
@@ -129,7 +125,7 @@ def _nothing(found: dict[str, list[str]]) -> None:
 
 def _pack_config() -> dict[str, dict[str, Any]]:
     """policy/config.json, the file the README passes to --policy-pack-config."""
-    config: dict[str, dict[str, Any]] = json.loads((POLICY / "config.json").read_text())
+    config: dict[str, dict[str, Any]] = json.loads(DEFAULT_CONFIG.read_text())
     return config
 
 

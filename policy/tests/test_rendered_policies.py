@@ -22,7 +22,7 @@ from offline.helm import add_children
 from offline.inputs import ROOT
 from offline.program import run_plan
 from policy import rules
-from policy.tests.test_policies import CHART, _pack_config, run_policies
+from policy.tests.test_policies import _pack_config, run_policies
 from tests.support.render import (
     need_charts,
     objects,
@@ -32,7 +32,7 @@ from tests.support.render import (
     write_stack,
 )
 from tests.support.shared import need_helm
-from tests.support.stacks import stack_config
+from tests.support.stacks import CHART, stack_config
 from upstream.chart_versions import CHECKED
 
 PROD = ROOT / "stacks" / "Pulumi.prod.yaml"
